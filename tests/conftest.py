@@ -33,7 +33,8 @@ def spark_engine(tmp_path_factory):
     if not HAVE_SPARK:
         pytest.skip("PySpark is not installed")
     warehouse = tmp_path_factory.mktemp("spark")
-    return connect(f"pyspark://local?warehouse={warehouse}")
+    # The in-memory catalog: the Derby metastore's DDL costs seconds per test.
+    return connect(f"pyspark://local?warehouse={warehouse}&metastore=memory&partitions=1")
 
 
 @pytest.fixture(params=ENGINES)

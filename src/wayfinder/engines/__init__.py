@@ -41,7 +41,11 @@ def _pyspark(url: str) -> Engine:
     query = parse_qs(parsed.query)
     warehouse = query.get("warehouse", ["wayfinder-spark"])[0]
     cores = int(query.get("cores", ["2"])[0])
-    return SparkEngine.local(warehouse=warehouse, cores=cores)
+    metastore = query.get("metastore", ["derby"])[0]
+    partitions = int(query["partitions"][0]) if "partitions" in query else None
+    return SparkEngine.local(
+        warehouse=warehouse, cores=cores, metastore=metastore, partitions=partitions
+    )
 
 
 ENGINES: dict[str, Callable[[str], Engine]] = {"duckdb": _duckdb, "pyspark": _pyspark}

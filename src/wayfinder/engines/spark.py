@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,14 @@ class SparkEngine(Engine):
         self.session = session
 
     @classmethod
-    def local(cls, warehouse: str | Path = "wayfinder-spark", cores: int = 2) -> SparkEngine:
+    def local(
+        cls,
+        warehouse: str | Path = "wayfinder-spark",
+        cores: int = 2,
+        metastore: str = "derby",
+        partitions: int | None = None,
+    ) -> SparkEngine:
+        """A local session; ``metastore="memory"`` forgets tables on exit (fast, for tests)."""
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:  # pragma: no cover - depends on the extra
@@ -35,27 +43,37 @@ class SparkEngine(Engine):
             ) from exc
         root = Path(warehouse).expanduser().resolve()
         root.mkdir(parents=True, exist_ok=True)
-        # A Derby metastore inside the warehouse folder keeps workspaces across sessions.
+        if metastore not in ("derby", "memory"):
+            raise ConfigError("unknown Spark metastore", value=metastore, hint="derby or memory")
         builder = (
             SparkSession.builder.master(f"local[{cores}]")
             .appName("wayfinder")
             .config("spark.sql.warehouse.dir", str(root / "warehouse"))
-            .config(
-                "spark.hadoop.javax.jdo.option.ConnectionURL",
-                f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true",
-            )
-            .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={root}")
-            .config("spark.sql.catalogImplementation", "hive")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
+            .config("spark.sql.shuffle.partitions", str(partitions or max(2, cores * 2)))
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
         )
-        os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
-        session = builder.enableHiveSupport().getOrCreate()
+        if metastore == "derby":
+            # A Derby metastore inside the warehouse folder keeps workspaces across sessions.
+            builder = (
+                builder.config(
+                    "spark.hadoop.javax.jdo.option.ConnectionURL",
+                    f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true",
+                )
+                .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={root}")
+                .config("spark.sql.catalogImplementation", "hive")
+                .enableHiveSupport()
+            )
+        else:
+            builder = builder.config("spark.sql.catalogImplementation", "in-memory")
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
-        return cls.from_session(session, url=f"pyspark://local?warehouse={root}")
+        return cls.from_session(
+            session, url=f"pyspark://local?warehouse={root}&metastore={metastore}"
+        )
 
     @classmethod
     def from_session(cls, session: Any, url: str = "pyspark://session") -> SparkEngine:

@@ -44,6 +44,7 @@ class Chunk:
 #: Every reason code a reader may give, with the words the summary prints.
 REASONS: dict[str, str] = {
     "malformed_json": "line is not valid JSON",
+    "malformed_row": "CSV record whose number of fields differs from the header",
     "not_an_object": "record is not a JSON object",
     "missing_type": "event has no type",
     "unknown_type": "event type is not identify, track, page, screen, group or alias",

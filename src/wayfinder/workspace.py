@@ -1,0 +1,181 @@
+"""The Python facade: ``wf = wayfinder.open(url, workspace="default")`` and what it can do.
+
+Every interface (CLI, server, notebooks) goes through a ``Workspace``; it owns no computation of
+its own, only the order in which the layers below are called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from wayfinder.engines import DEFAULT_URL, Engine, check_workspace_name, connect
+from wayfinder.errors import UnknownName
+from wayfinder.progress import SILENT, Reporter
+from wayfinder.store.ingest import IngestSummary, drop_stale_stages, ingest_files
+from wayfinder.store.migrate import migrate, schema_version
+from wayfinder.store.schema import INPUT_TABLES, KINDS, QUARANTINE, SYSTEM_TABLES
+
+DEFAULT_WORKSPACE = "default"
+
+#: Kinds whose rows carry identifiers, so loading them calls for a new stitching run.
+IDENTITY_KINDS = frozenset({"events", "people", "interactions"})
+
+
+@dataclass
+class IdentityStats:
+    identifiers: int
+    people: int
+    merged_people: int
+    hubs: int
+    oversized_components: int
+
+
+@dataclass
+class Status:
+    """What a workspace holds: tables and row counts, people, quarantine, identity."""
+
+    engine: str
+    url: str
+    workspace: str
+    workspaces: list[str]
+    schema_version: int | None
+    tables: dict[str, int]
+    quarantine: dict[str, int]
+    identity: IdentityStats
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Workspace:
+    """One workspace of one engine: ingest data, stitch identities, read status."""
+
+    def __init__(self, engine: Engine, name: str = DEFAULT_WORKSPACE) -> None:
+        self.engine = engine
+        self.name = check_workspace_name(name)
+        migrate(engine, name)
+
+    # -- loading -----------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: str | Path | Iterable[str | Path],
+        kind: str = "events",
+        *,
+        mapping: str | Path | object | None = None,
+        stitch: bool = True,
+        reporter: Reporter = SILENT,
+    ) -> IngestSummary:
+        """Load files of one kind; rows that fail validation go to quarantine.
+
+        ``mapping`` is a column-mapping file (TOML or YAML) for CRM exports with their own
+        headers. Identity stitching runs afterwards when the kind carries identifiers.
+        """
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        if kind not in KINDS:
+            raise UnknownName("unknown kind", value=kind, hint=f"known kinds: {', '.join(KINDS)}")
+        if isinstance(mapping, (str, Path)):
+            from wayfinder.sources.mapping import load_mapping
+
+            mapping = load_mapping(Path(mapping))
+        if self.engine.name == "duckdb":
+            # DuckDB has one writer, so a staging table present now was left by a killed run.
+            drop_stale_stages(self.engine, self.name)
+        summary = ingest_files(
+            self.engine, self.name, list(paths), kind, mapping=mapping, reporter=reporter
+        )
+        if stitch and kind in IDENTITY_KINDS and (summary.loaded or summary.updated):
+            self.stitch(reporter=reporter)
+        return summary
+
+    def stitch(self, *, reporter: Reporter = SILENT, **limits: Any) -> Any:
+        """Recompute who is who from the identifiers seen so far (incremental)."""
+        from wayfinder.model.identity import stitch
+
+        reporter.note("stitching identities")
+        return stitch(self.engine, self.name, reporter=reporter, **limits)
+
+    # -- reading -----------------------------------------------------------------------------
+    def table(self, name: str) -> ir.Table:
+        return self.engine.table(name, self.name)
+
+    def quarantine(self, *, reason: str | None = None, limit: int | None = None) -> pa.Table:
+        """Quarantined rows, newest first, optionally of one reason."""
+        q = self.table(QUARANTINE.name)
+        if reason is not None:
+            q = q.filter(q.reason == reason)
+        q = q.order_by([q.quarantined_at.desc(), q.source_file, q.line])
+        if limit is not None:
+            q = q.limit(limit)
+        return self.engine.to_arrow(q)
+
+    def status(self) -> Status:
+        eng = self.engine
+        counts = {}
+        for name in [*INPUT_TABLES, *SYSTEM_TABLES]:
+            counts[name] = int(eng.scalar(self.table(name).count()))
+        q = self.table(QUARANTINE.name)
+        by_reason = eng.to_arrow(q.group_by("reason").aggregate(rows=q.count()).order_by("reason"))
+        return Status(
+            engine=eng.name,
+            url=eng.url,
+            workspace=self.name,
+            workspaces=eng.list_workspaces(),
+            schema_version=schema_version(eng, self.name),
+            tables=counts,
+            quarantine={r["reason"]: int(r["rows"]) for r in by_reason.to_pylist()},
+            identity=self._identity_stats(),
+        )
+
+    def _identity_stats(self) -> IdentityStats:
+        m = self.table("identity_map")
+        per_person = m.group_by("person_id").aggregate(n=m.count())
+        stats = self.engine.to_arrow(
+            per_person.aggregate(
+                people=per_person.count(),
+                identifiers=per_person.n.sum(),
+                merged=(per_person.n > 1).sum(),
+            )
+        ).to_pylist()[0]
+        issues = self.table("identity_issues")
+        by_issue = {
+            r["issue"]: int(r["n"])
+            for r in self.engine.to_arrow(
+                issues.group_by("issue").aggregate(n=issues.count())
+            ).to_pylist()
+        }
+        return IdentityStats(
+            identifiers=int(stats["identifiers"] or 0),
+            people=int(stats["people"] or 0),
+            merged_people=int(stats["merged"] or 0),
+            hubs=by_issue.get("hub", 0),
+            oversized_components=by_issue.get("oversized_component", 0),
+        )
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Workspace {self.name!r} on {self.engine.url}>"
+
+
+def open(target: str | Path | Any = DEFAULT_URL, workspace: str = DEFAULT_WORKSPACE) -> Workspace:  # noqa: A001
+    """Open (creating if needed) a workspace on an engine given by URL, path or SparkSession."""
+    engine = connect(target)
+    if workspace != DEFAULT_WORKSPACE:
+        # The default workspace always exists, so firm-wide code can rely on it.
+        migrate(engine, DEFAULT_WORKSPACE)
+    return Workspace(engine, workspace)

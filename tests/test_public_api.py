@@ -1,0 +1,31 @@
+"""The public API is small and explicit; docs generated from the schema stay in sync."""
+
+from pathlib import Path
+
+import wayfinder
+from wayfinder.store.docs import render
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_exported_members():
+    public = {name for name in dir(wayfinder) if not name.startswith("_")} - {
+        "cli", "engines", "errors", "model", "progress", "sources", "store", "workspace",
+    }
+    assert public == set(wayfinder.__all__) - {"__version__"}
+
+
+def test_data_model_doc_is_generated_from_the_schema():
+    assert (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8") == render(), (
+        "run `python -m wayfinder.store.docs` to regenerate docs/data-model.md"
+    )
+
+
+def test_every_cli_command_is_in_the_readme():
+    from wayfinder.cli.main import app, quarantine_app
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [c.name or c.callback.__name__ for c in app.registered_commands]
+    commands += [f"quarantine {c.name}" for c in quarantine_app.registered_commands]
+    missing = [c for c in commands if f"wayfinder {c}" not in readme]
+    assert missing == []
