@@ -14,11 +14,28 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-PATHS = ["/", "/pricing", "/features", "/blog/post-1", "/blog/post-2", "/p/tent-2p", "/p/stove-1",
-         "/cart", "/checkout", "/checkout/payment", "/help/delivery", "/about"]
+PATHS = [
+    "/",
+    "/pricing",
+    "/features",
+    "/blog/post-1",
+    "/blog/post-2",
+    "/p/tent-2p",
+    "/p/stove-1",
+    "/cart",
+    "/checkout",
+    "/checkout/payment",
+    "/help/delivery",
+    "/about",
+]
 EVENTS = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed", "Signed Up"]
-SOURCES = [None, ("google", "cpc", "brand"), ("facebook", "paid_social", "spring_sale"),
-           ("newsletter", "email", "weekly"), ("linkedin", "paid_social", "abm_q2")]
+SOURCES = [
+    None,
+    ("google", "cpc", "brand"),
+    ("facebook", "paid_social", "spring_sale"),
+    ("newsletter", "email", "weekly"),
+    ("linkedin", "paid_social", "abm_q2"),
+]
 
 
 def generate(n_events: int, seed: int = 0) -> list[dict]:
@@ -37,15 +54,20 @@ def generate(n_events: int, seed: int = 0) -> list[dict]:
             "timestamp": ts.isoformat() + "Z",
             "sentAt": (ts + timedelta(seconds=1)).isoformat() + "Z",
             "receivedAt": (ts + timedelta(seconds=1, milliseconds=150)).isoformat() + "Z",
-            "context": {"device": {"type": rng.choice(["mobile", "desktop", "tablet"])},
-                        "locale": "en-GB", "library": {"name": "analytics.js", "version": "5.2.0"}},
+            "context": {
+                "device": {"type": rng.choice(["mobile", "desktop", "tablet"])},
+                "locale": "en-GB",
+                "library": {"name": "analytics.js", "version": "5.2.0"},
+            },
         }
         if kind == "page":
             path = rng.choice(PATHS)
             campaign = rng.choice(SOURCES)
             url = "https://shop.example" + path
             if campaign:
-                url += f"?utm_source={campaign[0]}&utm_medium={campaign[1]}&utm_campaign={campaign[2]}"
+                url += (
+                    f"?utm_source={campaign[0]}&utm_medium={campaign[1]}&utm_campaign={campaign[2]}"
+                )
             row["properties"] = {"path": path, "url": url, "title": path.strip("/") or "Home"}
         elif kind == "track":
             event = rng.choice(EVENTS)
@@ -71,8 +93,16 @@ def write(n_events: int, directory: Path, seed: int = 0) -> tuple[Path, Path]:
     with jsonl.open("wb") as fh:
         for row in rows:
             fh.write(orjson.dumps(row) + b"\n")
-    columns = ["type", "messageId", "anonymousId", "userId", "event", "timestamp", "sentAt",
-               "receivedAt"]
+    columns = [
+        "type",
+        "messageId",
+        "anonymousId",
+        "userId",
+        "event",
+        "timestamp",
+        "sentAt",
+        "receivedAt",
+    ]
     table = {c: [r.get(c) for r in rows] for c in columns}
     for nested in ("properties", "traits", "context"):
         table[nested] = [orjson.dumps(r[nested]).decode() if nested in r else None for r in rows]

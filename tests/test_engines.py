@@ -78,3 +78,15 @@ def test_workspaces_are_isolated(engine, workspace_name):
     b = engine.table("wayfinder_meta", other)
     assert engine.scalar(a.filter(a.key == "k").count()) == 1
     assert engine.scalar(b.filter(b.key == "k").count()) == 0
+
+
+def test_portable_strip_keeps_letters_spark_trim_would_eat(engine, workspace_name):
+    from wayfinder.engines.portable import strip
+
+    engine.ensure_workspace(workspace_name)
+    engine.create_table("s", workspace_name, ibis.schema({"t": "string", "k": "int64"}))
+    values = ["  facebook\t", "vivid", "\n fox  box \r\n", "", None, "f"]
+    engine.insert("s", workspace_name, pa.table({"t": values, "k": list(range(len(values)))}))
+    t = engine.table("s", workspace_name)
+    out = engine.to_arrow(t.order_by("k").select(v=strip(t.t))).column("v").to_pylist()
+    assert out == ["facebook", "vivid", "fox  box", "", None, "f"]

@@ -293,6 +293,17 @@ def test_a_long_chain_needs_few_rounds(duck, dws):
     assert report.iterations <= 12  # pointer jumping: about log2(80) + a few, not 80
 
 
+def test_a_long_chain_in_random_order_contracts_in_few_rounds(duck, dws):
+    # Random ranks along a path make many small regions; whole regions must merge per round.
+    order = random.Random(3).sample(range(3000), 3000)
+    nodes = [f"user_id:n{i:04}" for i in range(3000)]
+    days = [i % 6 for i in range(3000)]
+    path = [(order[k], order[k + 1]) for k in range(2999)]
+    duck.insert("identities", dws, identity_rows(nodes, days, path, lone=range(3000)))
+    report = stitch(duck, dws, rebuild_edges=False, max_component_size=5000)
+    assert report.persons == 1 and report.iterations <= 20
+
+
 def test_alias_links_a_device_or_an_earlier_user_id(duck, dws):
     events(
         duck,
@@ -496,6 +507,13 @@ def test_the_iteration_guard_raises(duck, dws):
     with pytest.raises(IdentityError, match="did not converge"):
         stitch(duck, dws, max_iterations=1)
     assert not [t for t in duck.list_tables(dws) if t.startswith("identity_work")]
+
+
+def test_an_empty_workspace_stitches_to_nobody(duck, workspace_name):
+    duck.ensure_workspace(workspace_name)  # not even migrated: no events, no people
+    report = stitch(duck, workspace_name)
+    assert (report.nodes, report.persons, report.iterations) == (0, 0, 1)
+    assert person_of(duck, workspace_name, "user_id:1") is None
 
 
 def test_limits_must_be_positive(duck, dws):

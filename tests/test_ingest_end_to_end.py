@@ -13,8 +13,12 @@ from wayfinder.store.schema import INPUT_TABLES
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "data"
 
-GOOD = {"type": "track", "anonymousId": "anon-1", "event": "Product Viewed",
-        "timestamp": "2026-03-01T10:00:00Z"}
+GOOD = {
+    "type": "track",
+    "anonymousId": "anon-1",
+    "event": "Product Viewed",
+    "timestamp": "2026-03-01T10:00:00Z",
+}
 
 
 def line(**fields) -> str:
@@ -81,8 +85,12 @@ def test_batch_and_jsonl_round_trip_all_call_types(engine, workspace_name, tmp_p
     wf = wayfinder.Workspace(engine, workspace_name)
     calls = [
         {"type": "identify", "userId": "u1", "anonymousId": "a1", "traits": {"email": "A@x.io"}},
-        {"type": "track", "userId": "u1", "event": "Order Completed",
-         "properties": {"revenue": 12.5, "currency": "EUR"}},
+        {
+            "type": "track",
+            "userId": "u1",
+            "event": "Order Completed",
+            "properties": {"revenue": 12.5, "currency": "EUR"},
+        },
         {"type": "page", "anonymousId": "a1", "name": "Home", "properties": {"path": "/"}},
         {"type": "screen", "userId": "u1", "name": "Cart"},
         {"type": "group", "userId": "u1", "groupId": "acc-1"},

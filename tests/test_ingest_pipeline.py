@@ -142,7 +142,9 @@ def test_event_conflict_goes_to_quarantine(engine, workspace_name, tmp_path):
         }
         return Chunk(pa.Table.from_pylist([row], schema=schema))
 
-    ingest_files(engine, workspace_name, [tmp_path / "1"], "events", reader=reader_of(chunk("A", 1)))
+    ingest_files(
+        engine, workspace_name, [tmp_path / "1"], "events", reader=reader_of(chunk("A", 1))
+    )
     summary = ingest_files(
         engine, workspace_name, [tmp_path / "2"], "events", reader=reader_of(chunk("B", 1))
     )

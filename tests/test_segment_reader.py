@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from wayfinder.errors import FileUnreadable
-from wayfinder.sources import segment
+from wayfinder.sources import segment, segment_calls
 from wayfinder.sources.base import MAX_EVENT_BYTES, REASONS
 from wayfinder.sources.segment import (
     CHUNK_SCHEMA,
@@ -564,6 +564,21 @@ def test_non_ascii_and_emoji_round_trip_exactly(tmp_path):
 def test_parse_event_gives_exactly_the_events_input_columns():
     row = parse(ANN[5])
     assert list(row) == [c.name for c in EVENTS.columns] + ["row_hash"]
+
+
+def test_the_reader_module_re_exports_what_the_call_module_owns():
+    owned = {
+        "RowInvalid",
+        "parse_event",
+        "CHUNK_SCHEMA",
+        "EVENT_COLUMNS",
+        "CALL_TYPES",
+        "CLICK_IDS",
+    }
+    assert set(segment_calls.__all__) == owned
+    for name in owned:
+        assert getattr(segment, name) is getattr(segment_calls, name), name
+        assert name in segment.__all__, name
 
 
 # -- dedup -------------------------------------------------------------------------------------

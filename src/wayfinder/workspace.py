@@ -57,10 +57,25 @@ class Status:
 class Workspace:
     """One workspace of one engine: ingest data, stitch identities, read status."""
 
-    def __init__(self, engine: Engine, name: str = DEFAULT_WORKSPACE) -> None:
+    def __init__(
+        self, engine: Engine, name: str = DEFAULT_WORKSPACE, *, config_dir: str | Path | None = None
+    ) -> None:
         self.engine = engine
         self.name = check_workspace_name(name)
+        self.config_dir = Path(config_dir) if config_dir is not None else None
+        self._catalog: Any = None
         migrate(engine, name)
+
+    @property
+    def catalog(self) -> Any:
+        """The workspace's goals, metrics and synonyms (built-ins, firm file, workspace file)."""
+        if self._catalog is None:
+            from wayfinder.semantic import Catalog
+            from wayfinder.semantic.catalog import config_dir_for
+
+            folder = self.config_dir or config_dir_for(self.engine)
+            self._catalog = Catalog.load(folder, self.name)
+        return self._catalog
 
     # -- loading -----------------------------------------------------------------------------
     def ingest(
@@ -172,10 +187,19 @@ class Workspace:
         return f"<Workspace {self.name!r} on {self.engine.url}>"
 
 
-def open(target: str | Path | Any = DEFAULT_URL, workspace: str = DEFAULT_WORKSPACE) -> Workspace:  # noqa: A001
-    """Open (creating if needed) a workspace on an engine given by URL, path or SparkSession."""
+def open(  # noqa: A001
+    target: str | Path | Any = DEFAULT_URL,
+    workspace: str = DEFAULT_WORKSPACE,
+    *,
+    config_dir: str | Path | None = None,
+) -> Workspace:
+    """Open (creating if needed) a workspace on an engine given by URL, path or SparkSession.
+
+    ``config_dir`` holds the semantic-layer files (``firm.toml``, ``workspaces/<name>.toml``);
+    by default a ``wayfinder-config`` folder next to the database.
+    """
     engine = connect(target)
     if workspace != DEFAULT_WORKSPACE:
         # The default workspace always exists, so firm-wide code can rely on it.
         migrate(engine, DEFAULT_WORKSPACE)
-    return Workspace(engine, workspace)
+    return Workspace(engine, workspace, config_dir=config_dir)

@@ -149,7 +149,11 @@ def quarantine_list(
         table.add_column(column, overflow="fold", max_width=60 if column == "raw" else None)
     for r in rows:
         table.add_row(
-            r["kind"], r["source_file"], str(r["line"]), r["reason"], r["detail"] or "",
+            r["kind"],
+            r["source_file"],
+            str(r["line"]),
+            r["reason"],
+            r["detail"] or "",
             (r["raw"] or "")[:200],
         )
     console.print(table)
@@ -186,6 +190,16 @@ def workspaces(
     else:
         for name in names:
             console.print(name)
+
+
+def _register_commands() -> None:
+    # Commands that live in their own modules (one concept each) add themselves to the app.
+    from wayfinder.cli import catalog_cmd
+
+    catalog_cmd.register(app)
+
+
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,6 @@ database) named ``ws_<workspace>``; everything above this layer speaks in worksp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 import ibis
@@ -84,9 +83,7 @@ class Engine:
 
     def replace_table(self, name: str, workspace: str, obj: ir.Table | pa.Table) -> None:
         """Create or overwrite a table from an expression or Arrow data."""
-        self.backend.create_table(
-            name, obj, database=self.namespace(workspace), overwrite=True
-        )
+        self.backend.create_table(name, obj, database=self.namespace(workspace), overwrite=True)
 
     def drop_table(self, name: str, workspace: str) -> None:
         self.backend.drop_table(name, database=self.namespace(workspace), force=True)
@@ -138,5 +135,3 @@ def _conform(data: pa.Table, schema: ibis.Schema) -> pa.Table:
         else:
             columns.append(pa.nulls(data.num_rows, type=field.type))
     return pa.Table.from_arrays(columns, schema=target)
-
-

@@ -36,6 +36,7 @@ import ibis
 import ibis.expr.types as ir
 
 from wayfinder.engines.base import Engine
+from wayfinder.engines.portable import strip
 from wayfinder.store.schema import EVENTS, IDENTITIES, INTERACTIONS, PEOPLE
 
 #: Values that SDKs and CRMs send when they have no real id; compared stripped and lower-cased.
@@ -81,7 +82,7 @@ def junk_values(extra: Iterable[str] = ()) -> list[str]:
 
 def is_junk(value: ir.StringValue, junk: Sequence[str]) -> ir.BooleanValue:
     """True when ``value`` cannot name anyone: null, blank, a junk word or an all-zero id."""
-    return value.isnull() | value.strip().lower().re_search(junk_pattern(junk))
+    return value.isnull() | strip(value).lower().re_search(junk_pattern(junk))
 
 
 def junk_pattern(junk: Sequence[str]) -> str:
@@ -109,19 +110,19 @@ def _null() -> ir.StringValue:
 
 def typed_id(kind: str, value: ir.StringValue, junk: Sequence[str]) -> ir.StringValue:
     """``kind:value`` for an opaque id (spelling kept, whitespace stripped), else null."""
-    return ibis.ifelse(is_junk(value, junk), _null(), kind + ":" + value.strip())
+    return ibis.ifelse(is_junk(value, junk), _null(), kind + ":" + strip(value))
 
 
 def typed_email(value: ir.StringValue, junk: Sequence[str]) -> ir.StringValue:
     """``email:address`` lower-cased, when the value is shaped like an address, else null."""
-    folded = value.strip().lower()
+    folded = strip(value).lower()
     usable = ~is_junk(value, junk) & folded.re_search(EMAIL_PATTERN)
     return ibis.ifelse(usable.fill_null(False), "email:" + folded, _null())
 
 
 def typed_handle(value: ir.StringValue, junk: Sequence[str]) -> ir.StringValue:
     """``handle:@name`` lower-cased as given, else null (``@`` alone is junk)."""
-    folded = value.strip().lower()
+    folded = strip(value).lower()
     bare = folded.re_replace(_HANDLE_PREFIX, "")
     return ibis.ifelse(is_junk(value, junk) | is_junk(bare, junk), _null(), "handle:" + folded)
 

@@ -2,10 +2,10 @@
 Owns the ``identity_map`` and ``identity_issues`` tables; edges and profiles live next door.
 
 Every identifier (node) gets an integer rank by ``(first_seen, identifier)``; connected components
-come from label propagation with pointer jumping (label = min over self and neighbours, then
-label = label[label]), one materialised table per iteration, until no label moves. A person's id is
-its component's **oldest identifier string** (``user_id:42``, not a hash): readable, and stable as
-long as nothing older joins the person.
+come from label propagation with pointer jumping (``model/components.py``), one materialised table
+per round, until no label moves. A person's id is its component's **oldest identifier string**
+(``user_id:42``, not a hash): readable, the same for the same input, and stable as long as nothing
+older joins the person.
 
 Limits, not blind merges:
 
@@ -19,10 +19,12 @@ Limits, not blind merges:
 
 Incremental runs: when ``identity_map`` holds rows, only persons touched by new evidence are
 recomputed: persons with an identifier linked to a new identifier or to another person, persons
-holding a hub, persons that lost identifiers. Their identifiers start from their previous person's
-label, so a merge keeps the older person's id and nothing else moves. Removing an edge whose ends
-both remain (rare: erasure removes identifiers) needs ``stitch(..., full=True)`` to split a person.
-One stitch per workspace at a time: working tables are named ``identity_work_*``.
+sharing their id with a newly found hub, persons that lost identifiers. Their identifiers start
+from their previous person's label (or their own, when the person may come apart), so a merge keeps
+the older person's id and nothing else moves. Components split for size link different persons,
+so they are re-examined on every run (same result, some rounds). Removing an edge whose ends both
+remain, or changing the limits or the junk list, needs ``stitch(..., full=True)``. One stitch per
+workspace at a time: working tables are named ``identity_work_*``.
 """
 
 from __future__ import annotations
@@ -315,10 +317,10 @@ def person_of(engine: Engine, workspace: str, identifier: str) -> str | None:
             value=identifier,
             hint="write it as type:value, e.g. user_id:42",
         )
-    value = value.strip()
+    kind, value = kind.strip(), value.strip()
     if kind in ("email", "handle"):
         value = value.lower()
-    wanted = f"{kind.strip()}:{value}"
+    wanted = f"{kind}:{value}"
     identity_map = engine.table(IDENTITY_MAP.name, workspace)
     found = identity_map.filter(identity_map.identifier == wanted).select("person_id").limit(1)
     rows = engine.to_arrow(found).column("person_id").to_pylist()

@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from wayfinder.engines.base import Engine
+from wayfinder.engines.portable import strip
 from wayfinder.model.identifiers import event_key, is_junk, junk_values, kind_of, typed_id
 from wayfinder.store.schema import EVENTS, IDENTITY_MAP, PEOPLE, PROFILES
 
@@ -78,7 +79,7 @@ def _identifiers(identity_map: ir.Table) -> ir.Table:
 def _crm_accounts(people: ir.Table, identity_map: ir.Table, junk: list[str]) -> ir.Table:
     contacts = people.filter(~is_junk(people.account_id, junk)).select(
         key=typed_id("contact_id", people.contact_id, junk),
-        account_id=people.account_id.strip(),
+        account_id=strip(people.account_id),
         seen=ibis.coalesce(people.created_at, people.loaded_at),
     )
     owned = contacts.join(identity_map, contacts.key == identity_map.identifier)
@@ -93,7 +94,7 @@ def _crm_accounts(people: ir.Table, identity_map: ir.Table, junk: list[str]) -> 
 def _group_accounts(events: ir.Table, identity_map: ir.Table, junk: list[str]) -> ir.Table:
     calls = events.filter((events.type == "group") & ~is_junk(events.group_id, junk))
     calls = calls.select(
-        key=event_key(calls, junk), account_id=calls.group_id.strip(), called_at=calls.timestamp
+        key=event_key(calls, junk), account_id=strip(calls.group_id), called_at=calls.timestamp
     )
     owned = calls.join(identity_map, calls.key == identity_map.identifier)
     latest = _oldest_first(

@@ -1,460 +1,55 @@
-"""Segment-Spec calls into rows of the events table: ``parse_event`` checks one call (for files
-and the HTTP API); ``read_events`` reads JSONL, batch and array files, gzipped or not.
+"""Segment event files into chunks of events rows: ``read_events`` finds the format (JSONL, a
+batch body, an array of calls or Parquet; gzipped or not) and checks each call with ``parse_event``.
 """
 
 from __future__ import annotations
 
 import gc
 import gzip
-import math
 import zlib
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import unquote_plus
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from wayfinder.errors import FileUnreadable
-from wayfinder.sources.base import MAX_EVENT_BYTES, Chunk, Rejection, content_hash
-from wayfinder.store.schema import EVENTS
-
-__all__ = ["RowInvalid", "parse_event", "read_events", "EVENT_COLUMNS", "CHUNK_SCHEMA"]
-
-CALL_TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
-
-#: Columns ``parse_event`` returns: the events input columns plus ``row_hash``.
-EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENTS.columns) + ("row_hash",)
-
-_TABLE_SCHEMA = EVENTS.schema.to_pyarrow()
-#: Arrow schema of ``Chunk.rows``: typed exactly as the stored events table, plus ``line``.
-CHUNK_SCHEMA: pa.Schema = pa.schema(
-    [_TABLE_SCHEMA.field(name) for name in EVENT_COLUMNS] + [pa.field("line", pa.int64())]
+from wayfinder.sources.base import MAX_EVENT_BYTES, Chunk, Rejection
+from wayfinder.sources.segment_calls import (
+    CALL_TYPES,
+    CHUNK_SCHEMA,
+    CLICK_IDS,
+    EVENT_COLUMNS,
+    RowInvalid,
+    describe,
+    naive_utc,
+    parse_event,
 )
 
-#: Ad click ids looked for on the page URL, in order of precedence.
-CLICK_IDS = (
-    "gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid",
-    "ttclid", "li_fat_id", "twclid", "epik", "ScCid",
-)  # fmt: skip
-#: utm_* columns in order, as URL parameters and as context.campaign keys (Segment's names).
-_UTM_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
-_CAMPAIGN_KEYS = ("source", "medium", "name", "term", "content")
-_NO_UTM: tuple[None, ...] = (None,) * 5
-_NOTHING_FOUND: tuple[None, ...] = (None,) * 7
-#: URL parameters worth reading: utm_* to slots 0-4, click ids from slot 5 by precedence.
-_QUERY_SLOTS = {key: slot for slot, key in enumerate(_UTM_PARAMS + CLICK_IDS)}
-_PAGE_FIELDS = ("url", "path", "referrer", "title", "search")
-_EPOCH = datetime(1970, 1, 1)
-_MICROSECOND = timedelta(microseconds=1)
-#: Epoch numbers below this (1973-03-03 in milliseconds) are almost surely seconds, not ms.
-_MIN_EPOCH_MS = 100_000_000_000
-_EMPTY: dict[str, Any] = {}
-_SORTED = orjson.OPT_SORT_KEYS
+__all__ = [
+    "CALL_TYPES",
+    "CHUNK_SCHEMA",
+    "CLICK_IDS",
+    "EVENT_COLUMNS",
+    "RowInvalid",
+    "parse_event",
+    "read_events",
+]
+
 _loads = orjson.loads
 _dumps = orjson.dumps
-_fromisoformat = datetime.fromisoformat
-
-
-class RowInvalid(Exception):
-    """One call that fails validation: ``reason`` is a code of ``base.REASONS``."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason}: {detail}")
-
-
-# -- small value readers ---------------------------------------------------------------------
-def _describe(value: object) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return f"the string {_clip(value)}"
-    try:
-        return f"the value {_dumps(value).decode()}"
-    except TypeError:  # not a JSON value: only from Python callers
-        return f"a {type(value).__name__}"
-
-
-def _clip(text: str) -> str:
-    return repr(text if len(text) <= 60 else text[:57] + "...")
-
-
-def _identifier(payload: dict[str, Any], camel: str, snake: str) -> str | None:
-    # Null and "" are absent; junk such as "undefined" is kept for identity stitching to judge.
-    value = payload.get(camel)
-    if value is None or value == "":
-        value = payload.get(snake)
-        if value is None or value == "":
-            return None
-    return value if type(value) is str else _as_text(value, camel)
-
-
-def _as_text(value: object, field: str) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, str):
-        return value
-    raise RowInvalid("wrong_type", f"{field} is {_describe(value)}, not a string")
-
-
-def _text(value: object) -> str | None:
-    """A lenient string for descriptive fields (URL, campaign, device): numbers become text."""
-    if type(value) is str:
-        return value or None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _object(value: object, field: str) -> dict[str, Any] | None:
-    if value is None or type(value) is dict:
-        return value  # type: ignore[return-value]
-    raise RowInvalid("properties_not_object", f"{field} is {_describe(value)}, not an object")
-
-
-def _timestamp(value: object, field: str) -> datetime | None:
-    """Naive UTC datetime from ISO 8601 (Z, offset, space, any fraction) or epoch milliseconds."""
-    if value is None or value == "":
-        return None
-    try:
-        if type(value) is str:
-            try:
-                # Most clients send UTC with "Z": parsing it as naive skips a costly replace().
-                if value[-1] == "Z":
-                    moment = _fromisoformat(value[:-1])
-                    if moment.tzinfo is None:
-                        return moment
-                    raise ValueError("two time zones")
-                moment = _fromisoformat(value)
-            except ValueError:
-                if not value.isdigit():
-                    raise RowInvalid(
-                        "bad_timestamp", f"{field} {_clip(value)} is not ISO 8601"
-                    ) from None
-                return _from_epoch_ms(int(value), field)
-            offset = moment.utcoffset()
-            if offset is not None:
-                moment = (moment - offset).replace(tzinfo=None)
-            return moment
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return _from_epoch_ms(value, field)
-        if isinstance(value, datetime):  # from Python callers
-            return _naive_utc(value)
-    except (OverflowError, ValueError):
-        raise RowInvalid("bad_timestamp", f"{field} {value!r} is out of range") from None
-    raise RowInvalid("bad_timestamp", f"{field} is {_describe(value)}, not a timestamp")
-
-
-def _from_epoch_ms(value: float, field: str) -> datetime:
-    if value < _MIN_EPOCH_MS:
-        raise RowInvalid(
-            "bad_timestamp",
-            f"{field} {value!r} is not epoch milliseconds (epoch seconds are not accepted)",
-        )
-    return _EPOCH + timedelta(milliseconds=value)
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    offset = moment.utcoffset()
-    return moment if offset is None else (moment - offset).replace(tzinfo=None)
-
-
-def _revenue(properties: dict[str, Any]) -> float | None:
-    field = "revenue"
-    value = properties.get("revenue")
-    if value is None or value == "":
-        field, value = "total", properties.get("total")
-        if value is None or value == "":
-            return None
-    number = math.nan
-    if isinstance(value, int | float | str) and not isinstance(value, bool):
-        try:
-            number = float(value)
-        except (ValueError, OverflowError):
-            pass
-    if not math.isfinite(number):
-        raise RowInvalid("wrong_type", f"properties.{field} is {_describe(value)}, not a number")
-    return number
-
-
-def _email(traits: dict[str, Any] | None) -> str | None:
-    value = traits.get("email") if traits else None
-    if type(value) is not str:
-        return None
-    value = value.strip().lower()
-    local, at, domain = value.partition("@")
-    # A cheap plausibility check, not RFC 5322: one @, a dotted domain, no spaces.
-    if not (local and at and "." in domain[1:-1] and "@" not in domain and " " not in value):
-        return None
-    return value
-
-
-def _split_url(url: str) -> tuple[str, str]:
-    """(path, query) of a URL without urlsplit, which costs several times more per event."""
-    start = url.find("://")
-    start = start + 3 if start >= 0 else (2 if url.startswith("//") else 0)
-    end = url.find("#", start)
-    if end < 0:
-        end = len(url)
-    query_at = url.find("?", start, end)
-    path_end = query_at if query_at >= 0 else end
-    slash = url.find("/", start, path_end)
-    path = url[slash:path_end] if slash >= 0 else "/"
-    return path, (url[query_at + 1 : end] if query_at >= 0 else "")
-
-
-# Events of one page view share its URL (the page call, then every track call on the page),
-# so the facts read from a URL are cached.
-@lru_cache(maxsize=8192)
-def _url_facts(url: str) -> tuple[str, str | None, tuple[str | None, ...]]:
-    """(path, search, query facts) of a URL; query facts as ``_query_facts`` gives them."""
-    path, query = _split_url(url)
-    if not query:
-        return path, None, _NOTHING_FOUND
-    return path, "?" + query, _query_facts(query)
-
-
-def _query_facts(query: str) -> tuple[str | None, ...]:
-    """(utm_source, utm_medium, utm_campaign, utm_term, utm_content, click_id, click_id_type)."""
-    found: list[str | None] = [None] * 7
-    click_rank = len(CLICK_IDS)
-    for part in query.split("&"):
-        key, _, value = part.partition("=")
-        slot = _QUERY_SLOTS.get(key)
-        if slot is None or not value:
-            continue
-        if "%" in value or "+" in value:
-            value = unquote_plus(value)
-        if slot < 5:
-            if found[slot] is None:  # the first occurrence wins, as browsers read it
-                found[slot] = value
-        elif slot - 5 < click_rank:
-            click_rank = slot - 5
-            found[5], found[6] = value, key
-    return tuple(found)
-
-
-def _dump(value: dict[str, Any] | None) -> str | None:
-    # Sorted keys: the same content always gives the same text, so it hashes (dedups) the same.
-    return None if value is None else _dumps(value, option=_SORTED).decode()
-
-
-# -- one call --------------------------------------------------------------------------------
-def parse_event(
-    payload: object, *, raw_size: int, received_at: datetime, received_at_known: bool = True
-) -> dict[str, Any]:
-    """Validate one Segment call (JSON-decoded) into a dict of the events input columns.
-
-    ``received_at`` fills in for a call without ``receivedAt``. ``timestamp`` is corrected for
-    the device clock, ``receivedAt - (sentAt - originalTimestamp)``, when ``sentAt`` is present.
-    ``received_at_known=False`` says ``received_at`` only stands in for an unknown arrival (a
-    file's ingest time): a call without its own ``receivedAt`` then keeps its device time, as
-    correcting by the ingest time would move last month's events to today.
-
-    A call without ``messageId`` gets ``"wf-" + row_hash``: the same call read again (the same
-    file re-ingested, a client retry) gets the same id and is deduplicated, while two calls
-    identical in all the hash covers are taken to be one. ``row_hash`` covers the business
-    content (type, names, ids, device time, properties, traits), not sentAt or receivedAt.
-    Raises ``RowInvalid`` with a reason code and words saying what is wrong.
-    """
-    if raw_size > MAX_EVENT_BYTES:
-        raise RowInvalid(
-            "event_too_large", f"event is {raw_size} bytes, over the {MAX_EVENT_BYTES}-byte limit"
-        )
-    if type(payload) is not dict:
-        raise RowInvalid("not_an_object", f"record is {_describe(payload)}, not a JSON object")
-    get = payload.get
-
-    kind = get("type")
-    if kind is None or kind == "":
-        raise RowInvalid("missing_type", "event has no type")
-    if type(kind) is not str:
-        raise RowInvalid("unknown_type", f"type is {_describe(kind)}, not a call type")
-    lowered = kind.lower()
-    if lowered not in CALL_TYPES:
-        lowered = lowered.strip()
-        if lowered not in CALL_TYPES:
-            raise RowInvalid(
-                "unknown_type",
-                f"type {_clip(kind)} is not identify, track, page, screen, group or alias",
-            )
-    kind = lowered
-
-    user_id = _identifier(payload, "userId", "user_id")
-    anonymous_id = _identifier(payload, "anonymousId", "anonymous_id")
-    previous_id = group_id = None
-    if kind == "alias":
-        previous_id = _identifier(payload, "previousId", "previous_id")
-        if previous_id is None or user_id is None:
-            missing = " and ".join(
-                name for name, v in (("previousId", previous_id), ("userId", user_id)) if v is None
-            )
-            raise RowInvalid("missing_alias_ids", f"alias call without {missing}")
-    elif user_id is None and anonymous_id is None:
-        raise RowInvalid("missing_identity", "event has neither anonymousId nor userId")
-    elif kind == "group":
-        group_id = _identifier(payload, "groupId", "group_id")
-        if group_id is None:
-            raise RowInvalid("missing_group_id", "group call without groupId")
-
-    event = name = None
-    if kind == "track":
-        event = get("event")
-        if event is None or event == "":
-            raise RowInvalid("missing_event_name", "track call without an event name")
-        if type(event) is not str:
-            event = _as_text(event, "event")
-    elif kind == "page" or kind == "screen":
-        name = get("name")
-        if name is not None and type(name) is not str:
-            name = _as_text(name, "name")
-        name = name or None
-
-    properties = _object(get("properties"), "properties")
-    traits = _object(get("traits"), "traits")
-    context = _object(get("context"), "context") or _EMPTY
-    context_traits = _object(context.get("traits"), "context.traits")
-    # Segment's rule: top-level traits win over context.traits.
-    if context_traits:
-        merged_traits = {**context_traits, **traits} if traits else context_traits
-    else:
-        merged_traits = traits
-
-    # -- when ----------------------------------------------------------------------------
-    received = _timestamp(get("receivedAt"), "receivedAt")
-    arrival_known = received is not None or received_at_known
-    if received is None:
-        received = received_at if received_at.tzinfo is None else _naive_utc(received_at)
-    sent_at = _timestamp(get("sentAt"), "sentAt")
-    reported = _timestamp(get("timestamp"), "timestamp")
-    original = _timestamp(get("originalTimestamp"), "originalTimestamp")
-    device_time = original if original is not None else reported
-    if sent_at is not None and device_time is not None and arrival_known:
-        timestamp = received - (sent_at - device_time)
-    elif reported is not None:
-        timestamp = reported
-    else:
-        timestamp = device_time if device_time is not None else received
-
-    # -- where: page fields from page properties, then context.page ----------------------
-    page = context.get("page")
-    page = page if type(page) is dict else _EMPTY
-    url, path, referrer, title, search = map(_text, map(page.get, _PAGE_FIELDS))
-    if kind == "page" and properties:
-        own = map(_text, map(properties.get, _PAGE_FIELDS))
-        fallback = (url, path, referrer, title, search)
-        url, path, referrer, title, search = (a or b for a, b in zip(own, fallback, strict=True))
-    if url is not None:
-        url_path, url_search, found = _url_facts(url)
-        path = path or url_path
-        search = search or url_search
-    elif search is not None:
-        found = _query_facts(search[1:] if search[0] == "?" else search)
-    else:
-        found = _NOTHING_FOUND
-    campaign = context.get("campaign")
-    utm = found[:5]
-    if type(campaign) is dict:
-        # All from context.campaign or all from the URL: mixing two would invent a campaign.
-        from_context = tuple(_text(campaign.get(key)) for key in _CAMPAIGN_KEYS)
-        if from_context != _NO_UTM:
-            utm = from_context
-    click_id, click_id_type = found[5], found[6]
-
-    # -- who and what else ---------------------------------------------------------------
-    if properties:
-        revenue = _revenue(properties)
-        currency = _text(properties.get("currency"))
-    else:
-        revenue = currency = None
-    device = context.get("device")
-    os_ = context.get("os")
-    location = context.get("location")
-    # Group traits describe the company, so its e-mail must not be taken for the person's.
-    email = _email(context_traits if kind == "group" else merged_traits)
-
-    try:
-        properties_json = _dump(properties)
-        traits_json = _dump(merged_traits)
-        context_json = _dump(context) if context is not _EMPTY else None
-    except TypeError as exc:  # only reachable from Python callers: JSON input always dumps
-        raise RowInvalid("wrong_type", f"a value cannot be stored as JSON: {exc}") from None
-
-    # One tuple rather than ten parts (one repr, one hash update), and the device time as
-    # microseconds since the epoch: repr(datetime) alone would cost a third of the hash.
-    row_hash = content_hash(
-        (kind, event, name, anonymous_id, user_id, previous_id, group_id,
-         None if device_time is None else (device_time - _EPOCH) // _MICROSECOND,
-         properties_json, traits_json)
-    )  # fmt: skip
-    if user_id is not None:
-        identity_key = "user_id:" + user_id
-    else:
-        identity_key = "anonymous_id:" + anonymous_id  # type: ignore[operator]  # checked above
-    message_id = get("messageId")
-    if message_id is None or message_id == "":
-        message_id = get("message_id")
-    if message_id is None or message_id == "":
-        message_id = "wf-" + row_hash
-    elif type(message_id) is not str:
-        message_id = _as_text(message_id, "messageId")
-
-    return {
-        "message_id": message_id,
-        "type": kind,
-        "event": event,
-        "name": name,
-        "anonymous_id": anonymous_id,
-        "user_id": user_id,
-        "previous_id": previous_id,
-        "group_id": group_id,
-        "identity_key": identity_key,
-        "timestamp": timestamp,
-        "original_timestamp": device_time,
-        "sent_at": sent_at,
-        "received_at": received,
-        "url": url,
-        "path": path,
-        "referrer": referrer,
-        "title": title,
-        "search": search,
-        "utm_source": utm[0],
-        "utm_medium": utm[1],
-        "utm_campaign": utm[2],
-        "utm_term": utm[3],
-        "utm_content": utm[4],
-        "click_id": click_id,
-        "click_id_type": click_id_type,
-        "revenue": revenue,
-        "currency": currency,
-        "device_type": _text(device.get("type")) if type(device) is dict else None,
-        "os_name": _text(os_.get("name")) if type(os_) is dict else None,
-        "user_agent": _text(context.get("userAgent")),
-        "ip": _text(context.get("ip")),
-        "locale": _text(context.get("locale")),
-        "country": _text(location.get("country")) if type(location) is dict else None,
-        "email": email,
-        "properties": properties_json,
-        "traits": traits_json,
-        "context": context_json,
-        "row_hash": row_hash,
-    }
-
 
 # -- files -----------------------------------------------------------------------------------
 _JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 _BOM = b"\xef\xbb\xbf"
+_PARQUET_MAGIC = b"PAR1"
 
 
 def read_events(
@@ -471,19 +66,30 @@ def read_events(
     arrival and corrects device clocks; left out, the ingest time fills the column but device
     clocks of those calls are not corrected (see ``parse_event``).
 
-    Raises ``FileUnreadable`` when the file is missing, not UTF-8, a corrupt gzip or not JSON at
-    all, possibly after some chunks were yielded: the caller then loads nothing from the file.
+    A Parquet file (found by its ``PAR1`` magic) holds one call a row, a column per field
+    (``type``, ``messageId``, ``anonymousId``, ..., ``timestamp``, ``properties``, ``context``):
+    objects as JSON text or as structs and maps, times as text, epoch milliseconds or Parquet
+    timestamps (zone-less ones are UTC). ``line`` is the row number; a rejection's raw text is
+    the row as compact JSON, its nulls left out, and that text's size is the one limited to 32 KB.
+
+    Raises ``FileUnreadable`` when the file is missing, not UTF-8, a corrupt gzip or Parquet
+    file or not JSON at all, possibly after some chunks were yielded: the caller then loads
+    nothing from the file.
     """
     path = Path(path)
     known = received_at is not None
-    received = _naive_utc(datetime.now(UTC) if received_at is None else received_at)
+    received = naive_utc(datetime.now(UTC) if received_at is None else received_at)
     raw = _open(path)
     stream: IO[bytes] = raw
     try:
         if raw.peek(2)[:2] == b"\x1f\x8b":
             stream = gzip.GzipFile(fileobj=raw)
         builder = _ChunkBuilder(max(1, chunk_rows), received, known, path)
-        yield from _read(stream, path, builder)
+        if stream.peek(4)[:4] == _PARQUET_MAGIC:  # type: ignore[attr-defined]  # both can peek
+            source = path if stream is raw else pa.BufferReader(stream.read())
+            yield from builder.calls(_parquet_calls(source, path))
+        else:
+            yield from _read(stream, path, builder)
     except (OSError, EOFError, zlib.error) as exc:
         why = "it is a corrupt or truncated gzip file" if stream is not raw else "reading failed"
         raise _unreadable(path, f"{why}: {exc}") from exc
@@ -644,29 +250,29 @@ class _ChunkBuilder:
             yield self.flush()
 
     def document(self, document: object) -> Iterator[Chunk]:
-        calls, context, sent_at = _unwrap(document, self.path)
+        yield from self.calls(_document_calls(document, self.path))
+
+    def calls(self, numbered: Iterable[tuple[int, Any, bytes]]) -> Iterator[Chunk]:
+        """Parse calls given as (number, call, raw JSON); a ``RowInvalid`` given in place of a
+        call is a rejection found while reading it."""
+        rows, lines = self.rows, self.lines
         received, known, limit = self.received, self.known, self.limit
-        for number, call in enumerate(calls, 1):
-            # Let go of each call once read: a large document shrinks as it is read, which keeps
-            # memory and the garbage collector's full passes over it small.
-            calls[number - 1] = None
-            raw = _dumps(call)
-            payload = call
-            if type(call) is dict and (context or sent_at is not None):
-                payload = _apply_envelope(call, context, sent_at)
+        for number, call, raw in numbered:
             try:
+                if type(call) is RowInvalid:
+                    raise call
                 row = parse_event(
-                    payload, raw_size=len(raw), received_at=received, received_at_known=known
+                    call, raw_size=len(raw), received_at=received, received_at_known=known
                 )
-                self.rows.append(row)
-                self.lines.append(number)
+                rows.append(row)
+                lines.append(number)
             except RowInvalid as exc:
                 self.rejections.append(Rejection(number, exc.reason, exc.detail, raw.decode()))
-            if len(self.rows) >= _BATCH_ROWS:
+            if len(rows) >= _BATCH_ROWS:
                 self.seal()
-            if self.sealed + len(self.rows) + len(self.rejections) >= limit:
+            if self.sealed + len(rows) + len(self.rejections) >= limit:
                 yield self.flush()
-        if self.sealed or self.rows or self.rejections:
+        if self.sealed or rows or self.rejections:
             yield self.flush()
 
     def seal(self) -> None:
@@ -690,6 +296,19 @@ class _ChunkBuilder:
         return chunk
 
 
+def _document_calls(document: object, path: Path) -> Iterator[tuple[int, Any, bytes]]:
+    """The calls of a JSON document, numbered, with the batch envelope applied and raw JSON."""
+    calls, context, sent_at = _unwrap(document, path)
+    for number, call in enumerate(calls, 1):
+        # Let go of each call once read: a large document shrinks as it is read, which keeps
+        # memory and the garbage collector's full passes over it small.
+        calls[number - 1] = None
+        payload = call
+        if type(call) is dict and (context or sent_at is not None):
+            payload = _apply_envelope(call, context, sent_at)
+        yield number, payload, _dumps(call)
+
+
 def _unwrap(document: object, path: Path) -> tuple[list[Any], dict[str, Any] | None, Any]:
     """The calls of a JSON document, with the batch envelope's context and sentAt."""
     if type(document) is list:
@@ -698,10 +317,10 @@ def _unwrap(document: object, path: Path) -> tuple[list[Any], dict[str, Any] | N
         return [document], None, None  # one call on its own
     calls = document["batch"]
     if type(calls) is not list:
-        raise _unreadable(path, f"its batch is {_describe(calls)}, not an array of calls")
+        raise _unreadable(path, f"its batch is {describe(calls)}, not an array of calls")
     context = document.get("context")
     if context is not None and type(context) is not dict:
-        raise _unreadable(path, f"its batch context is {_describe(context)}, not an object")
+        raise _unreadable(path, f"its batch context is {describe(context)}, not an object")
     return calls, context, document.get("sentAt")
 
 
@@ -717,3 +336,119 @@ def _apply_envelope(call: dict[str, Any], context: dict[str, Any] | None, sent_a
             merged["context"] = {**context, **own}
         # A call's non-object context stays as sent, for parse_event to reject.
     return merged
+
+
+# -- Parquet ---------------------------------------------------------------------------------
+#: Columns holding objects, which a Parquet file may give as JSON text.
+_OBJECT_COLUMNS = frozenset({"properties", "traits", "context"})
+#: Parquet rows turned into Python objects at a time: few enough that the objects die young, as
+#: a JSONL line's do; thousands at once age into the garbage collector's costly full passes.
+_PARQUET_ROWS = 256
+
+
+def _parquet_calls(source: Any, path: Path) -> Iterator[tuple[int, Any, bytes]]:
+    """The rows of a Parquet file as calls, numbered, with their raw JSON (nulls left out)."""
+    number = 0
+    for batch in _parquet_batches(source, path):
+        bad: dict[int, str] = {}  # rows whose object text is not JSON, with why
+        names = batch.schema.names
+        columns = [_values(batch.column(i), names[i], bad) for i in range(batch.num_columns)]
+        rows = zip(*columns, strict=True) if columns else repeat((), batch.num_rows)
+        for index, values in enumerate(rows):
+            number += 1
+            call = {
+                key: value for key, value in zip(names, values, strict=True) if value is not None
+            }
+            # default=str: a value JSON has no type for (a decimal, bytes) is shown as text.
+            raw = _dumps(call, default=str, option=orjson.OPT_NAIVE_UTC)
+            if bad and index in bad:
+                yield number, RowInvalid("malformed_json", bad[index]), raw
+            else:
+                yield number, call, raw
+
+
+def _parquet_batches(source: Any, path: Path) -> Iterator[pa.RecordBatch]:
+    try:
+        # Decoded a chunk batch at a time, turned into calls a few rows at a time. One thread:
+        # decoding is a small part of the work, and a pool only waits for the busy CPU.
+        parquet = pq.ParquetFile(source)
+        for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, use_threads=False):
+            for start in range(0, batch.num_rows, _PARQUET_ROWS):
+                yield batch.slice(start, _PARQUET_ROWS)
+    except (pa.ArrowException, OSError) as exc:
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _unreadable(path, f"it is not a readable Parquet file: {why}") from None
+
+
+def _values(column: pa.Array, name: str, bad: dict[int, str]) -> list[Any]:
+    """A column's values as JSON decoding would give them to ``parse_event``."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+        with suppress(pa.ArrowInvalid):  # text written without its UTF-8 mark, as some tools do
+            column = column.cast(pa.large_string())
+    kind = column.type
+    if pa.types.is_timestamp(kind):
+        return _moments(column)
+    if pa.types.is_nested(kind) or pa.types.is_decimal(kind):
+        return _objects(column)
+    values = column.to_pylist()
+    if name in _OBJECT_COLUMNS and (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        try:
+            return [_loads(text) if text else None for text in values]
+        except orjson.JSONDecodeError:
+            return [_object_text(text, name, index, bad) for index, text in enumerate(values)]
+    return values
+
+
+def _object_text(text: str | None, name: str, index: int, bad: dict[int, str]) -> Any:
+    if not text:
+        return None  # null or "": no object
+    try:
+        return _loads(text)
+    except orjson.JSONDecodeError as exc:
+        bad.setdefault(index, f"{name} is not valid JSON: {exc.msg} at column {exc.colno}")
+        return text
+
+
+def _moments(column: pa.Array) -> list[str | None]:
+    """A timestamp column as ISO 8601 text in UTC (a column without a zone is UTC), for
+    ``parse_event`` to read as from JSON: several times quicker than making datetimes, and a
+    moment past the year 9999 is rejected with its value rather than failing the batch."""
+    # Zone-less first: Arrow writes zoned moments as text many times slower.
+    text = column.cast(pa.timestamp(column.type.unit)).cast(pa.string())
+    return pc.binary_join_element_wise(text, "Z", "").to_pylist()
+
+
+def _objects(array: pa.Array) -> list[Any]:
+    """Struct, map and list values as the JSON call held them. A struct has every field in every
+    row, null where the call had none: those fields are left out, as are a map's nulls."""
+    kind = array.type
+    if pa.types.is_struct(kind):
+        # Field by field: several times faster than pyarrow's own to_pylist of a struct.
+        names = [field.name for field in kind]
+        rows = (
+            zip(*map(_objects, array.flatten()), strict=True) if names else repeat((), len(array))
+        )
+        objects: list[Any] = [
+            {key: value for key, value in zip(names, values, strict=True) if value is not None}
+            for values in rows
+        ]
+        if array.null_count:
+            valid = array.is_valid().to_pylist()
+            objects = [value if ok else None for value, ok in zip(objects, valid, strict=True)]
+        return objects
+    if pa.types.is_timestamp(kind) and kind.unit == "ns":
+        return array.cast(pa.timestamp("us", kind.tz), safe=False).to_pylist()
+    if pa.types.is_nested(kind) or pa.types.is_decimal(kind):
+        return [_plain(value) for value in array.to_pylist(maps_as_pydicts="lossy")]
+    return array.to_pylist()
+
+
+def _plain(value: Any) -> Any:
+    """A value of a map or list as the JSON call held it: nulls left out, decimals as numbers."""
+    if type(value) is dict:
+        return {key: _plain(item) for key, item in value.items() if item is not None}
+    if type(value) is list:
+        return [_plain(item) for item in value]
+    return float(value) if isinstance(value, Decimal) else value

@@ -1,8 +1,8 @@
 """Loads source files into a workspace: stage, validate, dedup, append, quarantine, summarise.
 
 Each file is read completely into a staging table before anything reaches the real tables, so a
-file that turns out to be unreadable halfway loads nothing. Valid rows are appended once (dedup on
-the table's natural key and content hash); every rejected row goes to ``quarantine`` with its reason.
+file that turns out to be unreadable halfway loads nothing. Valid rows are appended once (dedup
+on the table's natural key and content hash); every rejected row goes to ``quarantine``.
 """
 
 from __future__ import annotations
@@ -243,9 +243,7 @@ def _settle(
     # Within the file: the first row of a key wins; a later copy is a re-delivery when its content
     # is the same, a conflict (quarantined, never silently dropped) when it differs.
     ranked = staged.mutate(
-        _first_hash=staged.row_hash.first().over(
-            ibis.window(group_by=key, order_by=staged.line)
-        ),
+        _first_hash=staged.row_hash.first().over(ibis.window(group_by=key, order_by=staged.line)),
         _rank=ibis.row_number().over(ibis.window(group_by=key, order_by=staged.line)),
     )
     first = ranked.filter(ranked._rank == 0)
@@ -372,4 +370,3 @@ def quarantine_rows(
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-

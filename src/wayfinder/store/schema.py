@@ -28,7 +28,7 @@ class TableSpec:
     name: str
     doc: str
     columns: tuple[Column, ...]
-    #: Columns that identify one real-world thing; re-ingesting the same key and content adds nothing.
+    #: Columns that identify one real-world thing; the same key and content again adds nothing.
     key: tuple[str, ...] = ()
     #: Input tables are loaded from sources; derived tables are computed by the model layer.
     derived: bool = False
