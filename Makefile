@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 # Reinstall only when the project's dependencies change.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_DB ?= demo/wayfinder.duckdb
+SAMPLES_DB ?= demo/samples.duckdb
+DEMO_PEOPLE ?= 20000
 
 .PHONY: install demo test bench lint clean
 
@@ -21,23 +23,32 @@ install: $(STAMP)
 
 demo: install
 	rm -rf demo && mkdir -p demo
-	$(BIN)/wayfinder --db $(DEMO_DB) init
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/events.jsonl examples/data/events_batch.json --kind events
+	@echo "== 1. The sample files of every input kind (examples/data), through the public ingestion path"
+	$(BIN)/wayfinder --db $(SAMPLES_DB) init
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/events.jsonl examples/data/events_batch.json --kind events
 	@echo "A file with broken rows: they go to quarantine and the run exits 3 (expected here)."
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/events_with_errors.jsonl --kind events || [ $$? -eq 3 ]
-	$(BIN)/wayfinder --db $(DEMO_DB) quarantine list
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/accounts.csv --kind accounts
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/people.csv --kind people
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/deals.csv examples/data/deals.parquet --kind deals
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/hubspot_deals.csv --kind deals --mapping examples/mappings/hubspot_deals.toml
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/interactions.jsonl --kind interactions
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/content.csv --kind content
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/subscriptions.csv --kind subscriptions
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/spend.csv --kind spend
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/social_edges.csv --kind social_edges
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/consents.csv --kind consents
-	$(BIN)/wayfinder --db $(DEMO_DB) ingest examples/data/feedback.jsonl --kind feedback
-	$(BIN)/wayfinder --db $(DEMO_DB) status
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/events_with_errors.jsonl --kind events || [ $$? -eq 3 ]
+	$(BIN)/wayfinder --db $(SAMPLES_DB) quarantine list
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/accounts.csv --kind accounts
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/people.csv --kind people
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/hubspot_contacts.csv --kind people --mapping examples/mappings/hubspot_contacts.toml
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/deals.csv examples/data/deals.parquet --kind deals
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/hubspot_deals.csv --kind deals --mapping examples/mappings/hubspot_deals.toml
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/salesforce_opportunities.csv --kind deals --mapping examples/mappings/salesforce_opportunities.yaml
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/interactions.jsonl --kind interactions
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/content.csv --kind content
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/subscriptions.csv --kind subscriptions
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/spend.csv --kind spend
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/social_edges.csv --kind social_edges
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/consents.csv --kind consents
+	$(BIN)/wayfinder --db $(SAMPLES_DB) ingest examples/data/feedback.jsonl --kind feedback
+	$(BIN)/wayfinder --db $(SAMPLES_DB) status
+	@echo "== 2. The demo firm: a B2C shop and a B2B SaaS unit with planted truths (docs/demo-data.md)"
+	$(BIN)/wayfinder --db $(DEMO_DB) demo --people $(DEMO_PEOPLE) --seed 0 --out demo/files
+	$(BIN)/wayfinder --db $(DEMO_DB) -w shop status
+	$(BIN)/wayfinder --db $(DEMO_DB) -w b2b status
+	cp -r examples/config demo/wayfinder-config
+	$(BIN)/wayfinder --db $(DEMO_DB) -w shop catalog
 
 test: install
 	bash scripts/ensure-java.sh

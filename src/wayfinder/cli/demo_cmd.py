@@ -32,7 +32,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed makes the same data.")] = 0,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Keep the generated files here (default: a temporary directory)."),
+        typer.Option(
+            "--out", help="Keep the generated files here (default: a temporary directory)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:

@@ -194,9 +194,10 @@ def workspaces(
 
 def _register_commands() -> None:
     # Commands that live in their own modules (one concept each) add themselves to the app.
-    from wayfinder.cli import catalog_cmd
+    from wayfinder.cli import catalog_cmd, demo_cmd
 
     catalog_cmd.register(app)
+    demo_cmd.register(app)
 
 
 _register_commands()
