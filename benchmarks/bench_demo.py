@@ -20,24 +20,38 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(people: int = 1_000_000, seed: int = 0) -> dict:
-    """Generate the demo for ``people`` and load it into a fresh DuckDB file; time both."""
+def run(people: int = 1_000_000, seed: int = 0, directory: Path | None = None) -> dict:
+    """Generate the demo for ``people`` and load it into a fresh DuckDB file; time both.
+
+    With ``directory``, the files and ``demo.duckdb`` are kept there (for the journeys benchmark
+    that follows); otherwise a temporary folder is used and removed.
+    """
+    if directory is None:
+        with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
+            return _run(people, seed, Path(tmp))
+    directory.mkdir(parents=True, exist_ok=True)
+    return _run(people, seed, directory)
+
+
+def _run(people: int, seed: int, folder: Path) -> dict:
     from wayfinder.demo import generate, load
 
-    with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
-        started = time.perf_counter()
-        files = generate(Path(tmp) / "files", people=people, seed=seed)
-        generate_seconds = time.perf_counter() - started
-        generate_rss = peak_rss_mb()
-        size = sum(p.stat().st_size for p in (Path(tmp) / "files").rglob("*") if p.is_file())
+    database = folder / "demo.duckdb"
+    database.unlink(missing_ok=True)
+    started = time.perf_counter()
+    files = generate(folder / "files", people=people, seed=seed)
+    generate_seconds = time.perf_counter() - started
+    generate_rss = peak_rss_mb()
+    size = sum(p.stat().st_size for p in (folder / "files").rglob("*") if p.is_file())
 
-        started = time.perf_counter()
-        summary = load(f"duckdb:///{tmp}/demo.duckdb", files)
-        ingest_seconds = time.perf_counter() - started
-        assert summary.quarantined == 0, "the demo must load without quarantine"
-        events = sum(st.tables["events"] for st in summary.status.values())
+    started = time.perf_counter()
+    summary = load(f"duckdb:///{database}", files)
+    ingest_seconds = time.perf_counter() - started
+    assert summary.quarantined == 0, "the demo must load without quarantine"
+    events = sum(st.tables["events"] for st in summary.status.values())
     return {
         "people": people,
+        "database": str(database),
         "generate_seconds": round(generate_seconds, 2),
         "ingest_seconds": round(ingest_seconds, 2),
         "rows": summary.rows_loaded,

@@ -10,6 +10,7 @@ import resource
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def peak_rss_mb() -> float:
@@ -56,7 +57,21 @@ def identity(people: str) -> dict:
     return run(n_people=int(people))
 
 
+def demo(people: str, directory: str) -> dict:
+    from benchmarks.bench_demo import run
+
+    return run(people=int(people), directory=Path(directory))
+
+
+def journeys(database: str, workspace: str) -> dict:
+    from benchmarks.bench_journeys import run
+
+    return run(f"duckdb:///{database}", workspace)
+
+
 CASES = {
+    "demo": demo,
+    "journeys": journeys,
     "ingest": ingest,
     "duckdb_jsonl": duckdb_jsonl,
     "duckdb_parquet": duckdb_parquet,

@@ -44,6 +44,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument(
+        "--demo-people", type=int, default=1_000_000, help="0 skips the demo and journeys cases"
+    )
     args = parser.parse_args()
 
     from benchmarks.segment_data import write
@@ -57,6 +60,12 @@ def main() -> None:
         results[f"duckdb_{name}"] = run_case(f"duckdb_{name}", str(path))
     print(f"identity stitching, {args.people:,} people", flush=True)
     results["identity"] = run_case("identity", str(args.people))
+    if args.demo_people:
+        print(f"demo generation and ingestion, {args.demo_people:,} people", flush=True)
+        folder = DATA / f"demo_{args.demo_people}"
+        results["demo"] = run_case("demo", str(args.demo_people), str(folder))
+        print("sessions and touchpoints on the demo's shop workspace", flush=True)
+        results["journeys"] = run_case("journeys", results["demo"]["database"], "shop")
 
     text = render(args, results, jsonl, parquet)
     (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
@@ -118,7 +127,44 @@ def render(args, r: dict, jsonl: Path, parquet: Path) -> str:
         f"| peak memory while stitching (RSS) | {ident['peak_rss_mb']:,.0f} MB |",
         f"| incremental run after 1,000 new visitors | {ident['incremental_seconds']:.1f} s |",
     ]
+    if "demo" in r:
+        lines += demo_section(r["demo"], r["journeys"])
     return "\n".join(lines) + "\n"
+
+
+def demo_section(demo: dict, jr: dict) -> list[str]:
+    def ratio(name: str) -> str:
+        value = jr.get(f"{name}_vs_baseline")
+        return f"{value:,.0f}x" if value else "n/a"
+
+    return [
+        "",
+        "## Demo generation and journeys",
+        "",
+        f"The demo firm (`wayfinder demo --people {demo['people']:,}`: the shop and the SaaS unit,",
+        f"{demo['events']:,} events and {demo['rows']:,} rows in all, {demo['file_mb']:,.0f} MB of",
+        "files) generated, then loaded through the public ingestion path with identity stitching.",
+        "",
+        "| step | time | peak memory (RSS) |",
+        "|---|---|---|",
+        f"| generate the files | {demo['generate_seconds']:,.0f} s | "
+        f"{demo['peak_rss_mb_generate']:,.0f} MB |",
+        f"| ingest and stitch ({demo['events_per_second_ingest']:,} events/s) | "
+        f"{demo['ingest_seconds']:,.0f} s | {demo['peak_rss_mb']:,.0f} MB |",
+        "",
+        f"Sessions and touchpoints of the `shop` workspace ({jr['events']:,} events), each",
+        "materialised as a table, next to a bare grouped scan of the same events",
+        "(`count(*) GROUP BY identity_key`, materialised) in the same process:",
+        "",
+        "| step | time | vs. bare scan | rows | peak memory (RSS) |",
+        "|---|---|---|---|---|",
+        f"| bare scan | {jr['baseline_seconds']:.2f} s | 1x | {jr['baseline_rows']:,} | "
+        f"{jr['peak_rss_mb_baseline']:,.0f} MB |",
+        f"| sessions | {jr['sessions_seconds']:,.1f} s | {ratio('sessions')} | "
+        f"{jr['sessions']:,} | {jr['peak_rss_mb_sessions']:,.0f} MB |",
+        f"| build touchpoints | {jr['touchpoints_seconds']:,.1f} s | {ratio('touchpoints')} | "
+        f"{jr['touchpoints']:,} | {jr['peak_rss_mb']:,.0f} MB |",
+    ]
 
 
 if __name__ == "__main__":

@@ -170,18 +170,23 @@ GOAL_MARKERS = {"event": "event", "path": "page", "path_regex": "page", "table":
 GOAL_MARKERS |= {"of": "nth", "nth": "nth"}
 
 
-class Goal(_Strict):
-    """A named goal: what counts as a person (or account) reaching something."""
+class _Entry(_Strict):
+    """What goals and metrics share: a checked name, words people use for it, a lock."""
 
     name: str
     description: str = ""
     synonyms: tuple[str, ...] = ()
-    level: Level = "person"
     locked: bool = False
-    definition: GoalDefinition
 
     _synonyms = field_validator("synonyms", mode="before")(_as_tuple)
     _name = field_validator("name")(lambda v: _check_name(v))
+
+
+class Goal(_Entry):
+    """A named goal: what counts as a person (or account) reaching something."""
+
+    level: Level = "person"
+    definition: GoalDefinition
 
     @model_validator(mode="before")
     @classmethod
@@ -277,18 +282,11 @@ MetricDefinition = Annotated[AggregateMetric | RatioMetric, Field(discriminator=
 METRIC_MARKERS = {"agg": "aggregate", "numerator": "ratio", "denominator": "ratio"}
 
 
-class Metric(_Strict):
+class Metric(_Entry):
     """A named number: revenue, conversion rate, MRR."""
 
-    name: str
-    description: str = ""
-    synonyms: tuple[str, ...] = ()
     format: Format = "count"
-    locked: bool = False
     definition: MetricDefinition
-
-    _synonyms = field_validator("synonyms", mode="before")(_as_tuple)
-    _name = field_validator("name")(lambda v: _check_name(v))
 
     @model_validator(mode="before")
     @classmethod
