@@ -47,7 +47,15 @@ def main() -> None:
     parser.add_argument(
         "--demo-people", type=int, default=1_000_000, help="0 skips the demo and journeys cases"
     )
+    parser.add_argument(
+        "--only-demo",
+        action="store_true",
+        help="run only the demo and journeys cases and replace their section of RESULTS.md",
+    )
     args = parser.parse_args()
+    if args.only_demo:
+        refresh_demo_section(args.demo_people or 1_000_000)
+        return
 
     from benchmarks.segment_data import write
 
@@ -61,15 +69,34 @@ def main() -> None:
     print(f"identity stitching, {args.people:,} people", flush=True)
     results["identity"] = run_case("identity", str(args.people))
     if args.demo_people:
-        print(f"demo generation and ingestion, {args.demo_people:,} people", flush=True)
-        folder = DATA / f"demo_{args.demo_people}"
-        results["demo"] = run_case("demo", str(args.demo_people), str(folder))
-        print("sessions and touchpoints on the demo's shop workspace", flush=True)
-        results["journeys"] = run_case("journeys", results["demo"]["database"], "shop")
+        results["demo"], results["journeys"] = demo_cases(args.demo_people)
 
     text = render(args, results, jsonl, parquet)
     (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
     print(text)
+
+
+DEMO_HEADING = "## Demo generation and journeys"
+
+
+def demo_cases(people: int) -> tuple[dict, dict]:
+    print(f"demo generation and ingestion, {people:,} people", flush=True)
+    demo = run_case("demo", str(people), str(DATA / f"demo_{people}"))
+    print("sessions and touchpoints on the demo's shop workspace", flush=True)
+    return demo, run_case("journeys", demo["database"], "shop")
+
+
+def refresh_demo_section(people: int) -> None:
+    """Re-measure only the demo and journeys figures; the other sections stay as they were."""
+    demo, journeys = demo_cases(people)
+    results = HERE / "RESULTS.md"
+    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
+    text = text.split("\n" + DEMO_HEADING, 1)[0].rstrip("\n") + "\n"
+    section = demo_section(demo, journeys)
+    section.insert(2, f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on: {machine()}.")
+    section.insert(3, "")
+    results.write_text(text + "\n".join(section) + "\n", encoding="utf-8")
+    print("\n".join(section))
 
 
 def render(args, r: dict, jsonl: Path, parquet: Path) -> str:
@@ -139,7 +166,7 @@ def demo_section(demo: dict, jr: dict) -> list[str]:
 
     return [
         "",
-        "## Demo generation and journeys",
+        DEMO_HEADING,
         "",
         f"The demo firm (`wayfinder demo --people {demo['people']:,}`: the shop and the SaaS unit,",
         f"{demo['events']:,} events and {demo['rows']:,} rows in all, {demo['file_mb']:,.0f} MB of",
