@@ -64,6 +64,9 @@ class Workspace:
         self.name = check_workspace_name(name)
         self.config_dir = Path(config_dir) if config_dir is not None else None
         self._catalog: Any = None
+        #: People every analysis leaves out (test accounts, staff): person or account filters,
+        #: e.g. ``"person: email matches '@summit-outdoor[.]com$'"``.
+        self.excluded_people: list[Any] = []
         migrate(engine, name)
 
     @property
@@ -116,6 +119,33 @@ class Workspace:
 
         reporter.note("stitching identities")
         return stitch(self.engine, self.name, reporter=reporter, **limits)
+
+    # -- analyses ----------------------------------------------------------------------------
+    def run(self, spec: Any) -> Any:
+        """Run an analysis spec (a model, a dict, JSON text or a JSON file path) on this workspace."""
+        from wayfinder.analyses import run
+
+        return run(Path(spec) if isinstance(spec, str) and spec.endswith(".json") else spec, self)
+
+    def paths(self, **spec: Any) -> Any:
+        """Top paths and the Sankey: ``wf.paths(goal="purchase", top=3)``."""
+        return self.run({"kind": "paths", **spec})
+
+    def funnel(self, steps: list[Any], **spec: Any) -> Any:
+        """A funnel: ``wf.funnel(["page:/cart", "checkout", "purchase"], window="7d")``."""
+        return self.run({"kind": "funnel", "steps": steps, **spec})
+
+    def trend(self, **spec: Any) -> Any:
+        """A trend: ``wf.trend(event="purchase", measure="unique_people", interval="week")``."""
+        return self.run({"kind": "trend", **spec})
+
+    def retention(self, **spec: Any) -> Any:
+        """Cohort retention: ``wf.retention(start="signup", back="purchase", interval="week")``."""
+        return self.run({"kind": "retention", **spec})
+
+    def lifecycle(self, **spec: Any) -> Any:
+        """New, returning, resurrecting and dormant people per period."""
+        return self.run({"kind": "lifecycle", **spec})
 
     # -- reading -----------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:

@@ -58,7 +58,7 @@ def _options(
     Settings.workspace = workspace
 
 
-def _open() -> wayfinder.Workspace:
+def open_workspace() -> wayfinder.Workspace:
     return wayfinder.open(Settings.db, workspace=Settings.workspace)
 
 
@@ -69,7 +69,7 @@ def _print_json(data: Any) -> None:
 @app.command()
 def init() -> None:
     """Create the database and the workspace (idempotent)."""
-    with _open() as wf:
+    with open_workspace() as wf:
         console.print(
             f"[green]ready:[/] workspace [bold]{wf.name}[/] on {wf.engine.url} "
             f"(workspaces: {', '.join(wf.engine.list_workspaces())})"
@@ -95,7 +95,7 @@ def ingest(
     could not be read (nothing from it was loaded)."""
     from wayfinder.cli.render import RichReporter, summary_table
 
-    with _open() as wf:
+    with open_workspace() as wf:
         if as_json:
             summary = wf.ingest(paths, kind, mapping=mapping, stitch=stitch)
             _print_json(summary.to_dict())
@@ -121,7 +121,7 @@ def status(
     """Tables and row counts, people, quarantine by reason, identity statistics."""
     from wayfinder.cli.render import status_tables
 
-    with _open() as wf:
+    with open_workspace() as wf:
         st = wf.status()
     if as_json:
         _print_json(st.to_dict())
@@ -139,7 +139,7 @@ def quarantine_list(
     """Show quarantined rows, newest first."""
     from rich.table import Table
 
-    with _open() as wf:
+    with open_workspace() as wf:
         rows = wf.quarantine(reason=reason, limit=limit).to_pylist()
     if as_json:
         _print_json(rows)
@@ -167,7 +167,7 @@ def quarantine_export(
     """Write quarantined rows (with the raw payload) to a file, to fix and re-ingest."""
     if out.suffix not in (".jsonl", ".csv"):
         raise ConfigError("export to a .jsonl or .csv file", value=out)
-    with _open() as wf:
+    with open_workspace() as wf:
         table = wf.quarantine(reason=reason)
     if out.suffix == ".csv":
         pacsv.write_csv(table, out)
@@ -183,7 +183,7 @@ def workspaces(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """List the workspaces of the database."""
-    with _open() as wf:
+    with open_workspace() as wf:
         names = wf.engine.list_workspaces()
     if as_json:
         _print_json(names)
@@ -194,10 +194,11 @@ def workspaces(
 
 def _register_commands() -> None:
     # Commands that live in their own modules (one concept each) add themselves to the app.
-    from wayfinder.cli import catalog_cmd, demo_cmd
+    from wayfinder.cli import analyses_cmd, catalog_cmd, demo_cmd
 
     catalog_cmd.register(app)
     demo_cmd.register(app)
+    analyses_cmd.register(app)
 
 
 _register_commands()
