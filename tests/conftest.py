@@ -56,3 +56,24 @@ def engine(request, tmp_path):
 def workspace_name():
     """A workspace name no other test uses (Spark's catalog is shared by the whole run)."""
     return f"t{next(_workspace_numbers)}_{os.getpid()}"
+
+
+#: The demo every test on demo data shares: 20k people, seed 0, built once per run.
+DEMO_PEOPLE = 20_000
+DEMO_SEED = 0
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    """The default demo built once through the public ingestion path: ``(db path, summary,
+    seconds)``. Open it with ``wayfinder.open(f"duckdb:///{db}", "shop")`` and close it at the end
+    of the module (DuckDB allows one read-write connection per file)."""
+    import time
+
+    from wayfinder.demo import build
+
+    tmp = tmp_path_factory.mktemp("demo")
+    db = tmp / "demo.duckdb"
+    started = time.perf_counter()
+    summary = build(f"duckdb:///{db}", people=DEMO_PEOPLE, seed=DEMO_SEED, out_dir=tmp / "files")
+    return db, summary, time.perf_counter() - started

@@ -32,8 +32,13 @@ def _when(at: float | datetime) -> datetime:
 
 def page(path: str, at: float | datetime, **extra: Any) -> dict:
     """A page view of ``path`` at ``at`` (minutes after T0, or a datetime)."""
-    return {"type": "page", "path": path, "url": "https://shop.example.com" + path,
-            "timestamp": _when(at), **_extra(extra)}
+    return {
+        "type": "page",
+        "path": path,
+        "url": "https://shop.example.com" + path,
+        "timestamp": _when(at),
+        **_extra(extra),
+    }
 
 
 def screen(name: str, at: float | datetime, **extra: Any) -> dict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-import time
 from pathlib import Path
 
 import duckdb
@@ -34,13 +33,9 @@ CELEBRITY = "@growth_guru"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(demo_build):
     """The 20k-people demo in one DuckDB file, read back through a plain DuckDB connection."""
-    tmp = tmp_path_factory.mktemp("demo")
-    db = tmp / "demo.duckdb"
-    started = time.perf_counter()
-    summary = build(f"duckdb:///{db}", people=PEOPLE, seed=SEED, out_dir=tmp / "files")
-    seconds = time.perf_counter() - started
+    db, summary, seconds = demo_build
     print(
         f"\ndemo build, {PEOPLE:,} people: {seconds:.1f} s (generate "
         f"{summary.generate_seconds:.1f} s, ingest {summary.ingest_seconds:.1f} s), "

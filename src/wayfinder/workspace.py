@@ -122,7 +122,7 @@ class Workspace:
 
     # -- analyses ----------------------------------------------------------------------------
     def run(self, spec: Any) -> Any:
-        """Run an analysis spec (a model, a dict, JSON text or a JSON file path) on this workspace."""
+        """Run an analysis spec (a model, a dict, JSON text or a JSON file) on this workspace."""
         from wayfinder.analyses import run
 
         return run(Path(spec) if isinstance(spec, str) and spec.endswith(".json") else spec, self)
@@ -136,15 +136,21 @@ class Workspace:
         return self.run({"kind": "funnel", "steps": steps, **spec})
 
     def trend(self, **spec: Any) -> Any:
-        """A trend: ``wf.trend(event="purchase", measure="unique_people", interval="week")``."""
+        """A trend: ``wf.trend(event="purchase", measure="unique_people", interval="week")``;
+        also ``measure="sum", property="revenue"``, ``metric="conversion_rate"``,
+        ``breakdown="device_type"``, ``compare="previous_period"`` (see docs/analyses/trends.md)."""
         return self.run({"kind": "trend", **spec})
 
     def retention(self, **spec: Any) -> Any:
-        """Cohort retention: ``wf.retention(start="signup", back="purchase", interval="week")``."""
+        """Cohort retention: ``wf.retention(start="signup", back="purchase", interval="week",
+        periods=8, cohort="first_time", mode="on")``; drill with
+        ``result.people(cohort="2026-03-02", period=2)``."""
         return self.run({"kind": "retention", **spec})
 
     def lifecycle(self, **spec: Any) -> Any:
-        """New, returning, resurrecting and dormant people per period."""
+        """New, returning, resurrecting and dormant people per period:
+        ``wf.lifecycle(event="purchase", interval="month")``; drill with
+        ``result.people(period="2026-03-01", status="dormant")``."""
         return self.run({"kind": "lifecycle", **spec})
 
     # -- reading -----------------------------------------------------------------------------

@@ -58,17 +58,23 @@ def parse_spec(data: SpecBase | dict[str, Any] | str | Path) -> SpecBase:
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where} is not JSON", value=f"line {exc.lineno}: {exc.msg}") from exc
+            raise ConfigError(
+                f"{where} is not JSON", value=f"line {exc.lineno}: {exc.msg}"
+            ) from exc
     if not isinstance(data, dict) or "kind" not in data:
         raise ConfigError(
             f"{where} must be a JSON object with a kind", hint=f"kinds: {', '.join(RUNNERS)}"
         )
     if data["kind"] not in RUNNERS:
-        raise ConfigError("unknown analysis", value=data["kind"], hint=f"kinds: {', '.join(RUNNERS)}")
+        raise ConfigError(
+            "unknown analysis", value=data["kind"], hint=f"kinds: {', '.join(RUNNERS)}"
+        )
     try:
         return _SPEC.validate_python(data)
     except ValidationError as exc:
-        raise ConfigError(f"{where} is not a valid {data['kind']} spec", value=_explain(exc)) from exc
+        raise ConfigError(
+            f"{where} is not a valid {data['kind']} spec", value=_explain(exc)
+        ) from exc
 
 
 def run(spec: SpecBase | dict[str, Any] | str | Path, ws: Workspace) -> Result:

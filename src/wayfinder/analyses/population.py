@@ -1,4 +1,5 @@
-"""The population: the people and events every analysis may read, with the workspace's rules applied.
+"""The population: the people and events every analysis may read, with the workspace's rules
+applied.
 
 Every runner reads through ``Population``, so a rule that must hold everywhere is added here once:
 people who withdrew consent to analytics are left out, as are the workspace's excluded people
@@ -87,21 +88,28 @@ class Population:
         """Rows of ``t`` whose ``key`` is a person this spec may read (rules and person filters)."""
         withdrawn = self._withdrawn()
         if withdrawn is not None:
-            t = t.anti_join(withdrawn, t[key] == withdrawn._withdrawn)
-        people_rules = [f for f in [*self.excluded] if f.on != "event"]
+            # IN-subqueries, not anti/semi joins: ``t`` is often a projection of a join, which
+            # Ibis 12 cannot join again to a relation built from the same tables.
+            t = t.filter(~t[key].isin(withdrawn._withdrawn))
         people_filters = [f for f in self.spec.filters if f.on != "event"]
-        if people_rules or people_filters:
-            chosen = self._people_matching(people_filters, people_rules)
-            t = t.semi_join(chosen, t[key] == chosen._chosen)
+        if people_filters:
+            chosen = self._profiles_where(people_filters, any_of=False)
+            t = t.filter(t[key].isin(chosen._chosen))
+        # Excluded people go; people without a profile (never identified) stay.
+        exclusions = [f for f in self.excluded if f.on != "event"]
+        if exclusions:
+            excluded = self._profiles_where(exclusions, any_of=True)
+            t = t.filter(~t[key].isin(excluded._chosen))
         return t
 
     def profiles(self) -> ir.Table:
         """The profiles of allowed people (``person_id``, ``email``, ``account_id``, ...)."""
         return self.allowed(self.ws.table(PROFILES.name))
 
-    def _people_matching(self, filters: list[Filter], exclusions: list[Filter]) -> ir.Table:
-        profiles = self.ws.table(PROFILES.name)
-        if any(f.on == "account" for f in [*filters, *exclusions]):
+    def _profiles_where(self, filters: list[Filter], *, any_of: bool) -> ir.Table:
+        """Person ids whose profile (and account) meets all ``filters``, or any with ``any_of``."""
+        profiles = self.ws.table(PROFILES.name).view()
+        if any(f.on == "account" for f in filters):
             accounts = self.ws.table(ACCOUNTS.name)
             profiles = profiles.left_join(
                 accounts, profiles.account_id == accounts.account_id
@@ -109,11 +117,11 @@ class Population:
                 *[profiles[c] for c in profiles.columns],
                 *[accounts[c].name(f"account__{c}") for c in accounts.columns if c != "account_id"],
             )
-        for f in filters:
-            profiles = profiles.filter(_on_profile(f).compile(profiles))
-        for f in exclusions:
-            profiles = profiles.filter(~_on_profile(f).compile(profiles).fill_null(False))
-        return profiles.select(_chosen=profiles.person_id)
+        conditions = [_on_profile(f).compile(profiles).fill_null(False) for f in filters]
+        combined = conditions[0]
+        for c in conditions[1:]:
+            combined = (combined | c) if any_of else (combined & c)
+        return profiles.filter(combined).select(_chosen=profiles.person_id)
 
     def _withdrawn(self) -> ir.Table | None:
         """Persons whose latest analytics consent is a withdrawal; None when nobody withdrew.
@@ -131,18 +139,18 @@ class Population:
             (subject.contains("@"), "email:" + subject.lower()),
             else_="user_id:" + subject,
         )
-        keyed = analytics.select(identifier=identifier, granted=analytics.granted,
-                                 timestamp=analytics.timestamp)
-        idmap = self.ws.table("identity_map")
+        keyed = analytics.select(
+            identifier=identifier, granted=analytics.granted, timestamp=analytics.timestamp
+        )
+        # A view: the events side joins identity_map too, and Ibis needs distinct relations.
+        idmap = self.ws.table("identity_map").view()
         joined = keyed.left_join(idmap, keyed.identifier == idmap.identifier)
         keyed = joined.select(
             person=ibis.coalesce(joined.person_id, keyed.identifier),
             granted=joined.granted,
             timestamp=joined.timestamp,
         )
-        latest = keyed.group_by("person").aggregate(
-            granted=keyed.granted.argmax(keyed.timestamp)
-        )
+        latest = keyed.group_by("person").aggregate(granted=keyed.granted.argmax(keyed.timestamp))
         return latest.filter(~latest.granted).select(_withdrawn=latest.person)
 
 

@@ -1,4 +1,5 @@
-"""One runner per analysis kind: validate the spec, build Ibis expressions, execute, return a Result.
+"""One runner per analysis kind: validate the spec, build Ibis expressions, execute, return a
+Result.
 
 ``run(spec, ws)`` is the only way analyses run; it finds the runner in ``RUNNERS`` (a dict, not an
 if-chain), builds the spec's ``Population``, times the work and records provenance. A runner's

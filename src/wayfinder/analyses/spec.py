@@ -81,7 +81,12 @@ class Filter(SpecPart):
             op = " ".join(m["op"].lower().split())
             return {"on": scope, "property": m["column"], "op": op, "value": m["value"][1:-1]}
         parsed = parse_condition(data)
-        return {"on": scope, "property": parsed["column"], "op": parsed["op"], "value": parsed["value"]}
+        return {
+            "on": scope,
+            "property": parsed["column"],
+            "op": parsed["op"],
+            "value": parsed["value"],
+        }
 
     @model_validator(mode="after")
     def _value_fits_op(self) -> Filter:
@@ -167,7 +172,9 @@ class TimeRange(SpecPart):
     def is_all_time(self) -> bool:
         return not (self.start or self.end or self.last)
 
-    def bounds(self, tz: ZoneInfo, newest: datetime | None) -> tuple[datetime | None, datetime | None]:
+    def bounds(
+        self, tz: ZoneInfo, newest: datetime | None
+    ) -> tuple[datetime | None, datetime | None]:
         """``[start, end)`` as naive UTC datetimes; ``newest`` (UTC) anchors ``last``.
 
         >>> r = TimeRange(start=date(2026, 3, 1), end=date(2026, 3, 31))
@@ -275,8 +282,11 @@ def local_time(
 def offset_changes(zone: str, since: datetime, until: datetime) -> tuple[tuple[datetime, int], ...]:
     """(UTC instant, offset in seconds) from ``since`` and at each change of offset until ``until``.
 
-    >>> offset_changes("Europe/Berlin", datetime(2026, 1, 1), datetime(2026, 12, 31))
-    ((datetime.datetime(2026, 1, 1, 0, 0), 3600), (datetime.datetime(2026, 3, 29, 1, 0), 7200), (datetime.datetime(2026, 10, 25, 1, 0), 3600))
+    >>> for change in offset_changes("Europe/Berlin", datetime(2026, 1, 1), datetime(2026, 12, 31)):
+    ...     print(*change)
+    2026-01-01 00:00:00 3600
+    2026-03-29 01:00:00 7200
+    2026-10-25 01:00:00 3600
     """
     tz = ZoneInfo(zone)
 

@@ -94,7 +94,9 @@ class Step(SpecPart):
         if self.goal is not None:
             found = catalog.resolve(self.goal, kind="goal")
             if found is None:
-                raise UnknownName("unknown goal", value=self.goal, hint="`wayfinder catalog` lists them")
+                raise UnknownName(
+                    "unknown goal", value=self.goal, hint="`wayfinder catalog` lists them"
+                )
             return self.model_copy(update={"goal": found[1]})
         if self.named is not None:
             found = catalog.resolve(self.named, kind="goal")

@@ -29,7 +29,7 @@ Where = Annotated[
     list[str] | None,
     typer.Option(
         "--where",
-        help="Filter, repeatable: \"device_type = 'mobile'\", \"person: email is not null\", "
+        help='Filter, repeatable: "device_type = \'mobile\'", "person: email is not null", '
         "\"account: industry = 'Retail'\", \"path contains 'blog'\".",
     ),
 ]

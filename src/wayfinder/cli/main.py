@@ -194,10 +194,18 @@ def workspaces(
 
 def _register_commands() -> None:
     # Commands that live in their own modules (one concept each) add themselves to the app.
-    from wayfinder.cli import analyses_cmd, catalog_cmd, demo_cmd
+    from wayfinder.cli import (
+        analyses_cmd,
+        catalog_cmd,
+        demo_cmd,
+        funnel_cmd,
+        paths_cmd,
+        retention_cmd,
+        trend_cmd,
+    )
 
-    catalog_cmd.register(app)
-    demo_cmd.register(app)
+    for module in (catalog_cmd, demo_cmd, paths_cmd, funnel_cmd, trend_cmd, retention_cmd):
+        module.register(app)
     analyses_cmd.register(app)
 
 
