@@ -49,6 +49,10 @@ demo: install
 	$(BIN)/wayfinder --db $(DEMO_DB) -w b2b status
 	cp -r examples/config demo/wayfinder-config
 	$(BIN)/wayfinder --db $(DEMO_DB) -w shop catalog
+	@echo "== 3. Questions on the shop: the top 3 paths of buyers, and the checkout funnel by device"
+	$(BIN)/wayfinder --db $(DEMO_DB) -w shop paths --goal purchase --per session --top 3 --steps 8
+	$(BIN)/wayfinder --db $(DEMO_DB) -w shop funnel "page:/cart" "page:/checkout/shipping" "page:/checkout/payment" "page:/checkout/review" purchase --window 1d --breakdown device_type
+	$(BIN)/wayfinder --db $(DEMO_DB) -w shop trend purchase --interval month --measure count
 
 test: install
 	bash scripts/ensure-java.sh

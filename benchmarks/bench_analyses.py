@@ -26,7 +26,7 @@ FUNNEL_EVENTS = ("Product Viewed", "Product Added", "Checkout Started", "Order C
 
 #: The spec each case runs; the pandas twin below computes the same thing.
 SPECS: dict[str, dict] = {
-    "paths": {"kind": "paths", "goal": "purchase", "top": 10, "per": "session"},
+    "paths": {"kind": "paths", "goal": "purchase", "top": 10, "per": "session", "steps": 20},
     "funnel": {"kind": "funnel", "steps": [f"event:{e}" for e in FUNNEL_EVENTS], "window": "7d"},
     "trend": {
         "kind": "trend",
@@ -99,7 +99,7 @@ def pandas_case(db: str, case: str) -> dict:
 
 # -- pandas twins ----------------------------------------------------------------------------
 def pandas_paths(df: pd.DataFrame) -> dict:
-    """Pages of each 30-minute session up to its first order, repeats collapsed, last 5 kept."""
+    """Pages of each 30-minute session up to its first order, repeats collapsed."""
     df = df.sort_values(["person_id", "timestamp", "message_id"], kind="stable")
     gap = df.groupby("person_id")["timestamp"].diff()
     df["session"] = (gap.isna() | (gap > timedelta(minutes=30))).cumsum()
@@ -108,7 +108,7 @@ def pandas_paths(df: pd.DataFrame) -> dict:
     df = df.join(first_buy, on="session", how="inner")
     pages = df[(df["type"] == "page") & (df["timestamp"] <= df["buy_at"])]
     pages = pages[pages["path"].ne(pages.groupby("session")["path"].shift())]
-    paths = pages.groupby("session")["path"].agg(lambda s: " > ".join(s.iloc[-5:]))
+    paths = pages.groupby("session")["path"].agg(" > ".join)
     counts = paths.value_counts()
     return {"converting_sessions": int(len(first_buy)), "top_count": int(counts.iloc[0])}
 
@@ -158,7 +158,7 @@ def pandas_retention(df: pd.DataFrame) -> dict:
     sizes = grid.xs(0, level="n")
     return {
         "people": int(sizes.sum()),
-        "week1_rate": round(float(grid.xs(1, level="n").sum() / sizes.sum()), 4),
+        "back_in_week_1": int(grid.xs(1, level="n").sum()),
     }
 
 
@@ -171,13 +171,15 @@ PANDAS = {
 #: Figures read off the runner's table, comparable with the pandas twin's.
 CHECKS: dict = {
     "paths": lambda t: {
-        "top_count": int(t.iloc[0, [c for c in t.columns].index("people")])
-        if "people" in t.columns
-        else None
+        "converting_sessions": int(t["sessions"].sum()),
+        "top_count": int(t["sessions"].iloc[0]),
     },
     "funnel": lambda t: {"people": [int(x) for x in t["people"]]},
     "trend": lambda t: {"orders": int(t["value"].sum())},
-    "retention": lambda t: {},
+    "retention": lambda t: {
+        "people": int(t.drop_duplicates("cohort")["cohort_size"].sum()),
+        "back_in_week_1": int(t.loc[t["period"] == 1, "people"].fillna(0).sum()),
+    },
 }
 
 

@@ -48,6 +48,11 @@ def main() -> None:
         "--demo-people", type=int, default=1_000_000, help="0 skips the demo and journeys cases"
     )
     parser.add_argument(
+        "--only-analyses",
+        metavar="DB",
+        help="run only the journey analyses on an existing demo database and replace their section",
+    )
+    parser.add_argument(
         "--only-demo",
         action="store_true",
         help="run only the demo and journeys cases and replace their section of RESULTS.md",
@@ -55,6 +60,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.only_demo:
         refresh_demo_section(args.demo_people or 1_000_000)
+        return
+    if args.only_analyses:
+        replace_section(ANALYSES_HEADING, analyses_section(Path(args.only_analyses)))
         return
 
     from benchmarks.segment_data import write
@@ -73,7 +81,78 @@ def main() -> None:
 
     text = render(args, results, jsonl, parquet)
     (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
+    if args.demo_people:
+        replace_section(ANALYSES_HEADING, analyses_section(Path(results["demo"]["database"])))
     print(text)
+
+
+ANALYSES_HEADING = "## Journey analyses"
+ANALYSIS_MODES = ("scan", "wayfinder", "pandas")
+
+
+def analyses_section(database: Path) -> list[str]:
+    """Each analysis on the demo's shop workspace beside a bare grouped scan and a pandas twin."""
+    from benchmarks.bench_analyses import SPECS
+
+    figures: dict[str, dict[str, dict]] = {}
+    for case in SPECS:
+        for mode in ANALYSIS_MODES:
+            print(f"analysis {case}: {mode}", flush=True)
+            cmd = [sys.executable, "-m", "benchmarks.bench_analyses", str(database), case, mode]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=HERE.parent)
+            figures.setdefault(case, {})[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+    events = figures[next(iter(SPECS))]["pandas"]["rows"]
+    lines = [
+        ANALYSES_HEADING,
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on: {machine()}.",
+        "",
+        f"The demo's `shop` workspace ({events:,} events) from `{database.name}`. Each analysis "
+        "runs through `Workspace.run` (spec in `benchmarks/bench_analyses.py`), beside (a) a bare "
+        "grouped scan of the same columns (`count(*) GROUP BY person` over events joined to "
+        "identity_map, "
+        "in DuckDB) and (b) the same analysis written plainly in pandas (load from DuckDB and "
+        "compute timed apart), each in its own process. *agree* compares the figures both "
+        "report (top path count, people per funnel step, orders, cohort sizes).",
+        "",
+        "| analysis | Wayfinder | bare scan | vs. scan | pandas compute (+ load) "
+        "| pandas / Wayfinder "
+        "| peak RSS Wayfinder / pandas | agree |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for case, f in figures.items():
+        ours, scan, pd_ = f["wayfinder"], f["scan"], f["pandas"]
+        pandas_total = pd_["seconds"] + pd_["load_seconds"]
+        agree = all(pd_["check"].get(k) == v for k, v in ours["check"].items())
+        lines.append(
+            f"| {case} | {ours['seconds']:.2f} s | {scan['seconds']:.2f} s | "
+            f"{ours['seconds'] / scan['seconds']:.1f}x | {pd_['seconds']:.2f} s "
+            f"(+ {pd_['load_seconds']:.2f} s) | {pandas_total / ours['seconds']:.1f}x | "
+            f"{ours['peak_rss_mb']:,.0f} / {pd_['peak_rss_mb']:,.0f} MB | "
+            f"{'yes' if agree else 'NO: ' + json.dumps(ours['check'])} |"
+        )
+    lines += [
+        "",
+        "Targets (issue 4): within 4x of the bare scan, at least 5x faster than pandas (load "
+        "included). Answers of this run:",
+        "",
+        *[f"- {case}: {f['wayfinder']['answer']}" for case, f in figures.items()],
+    ]
+    return lines
+
+
+def replace_section(heading: str, section: list[str]) -> None:
+    """Put ``section`` in RESULTS.md in place of the one under ``heading`` (or at the end)."""
+    results = HERE / "RESULTS.md"
+    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
+    before, found, after = text.partition("\n" + heading)
+    rest = ""
+    if found:
+        nxt = after.find("\n## ")
+        rest = after[nxt:] if nxt >= 0 else ""
+    text = before.rstrip("\n") + "\n\n" + "\n".join(section) + "\n" + rest
+    results.write_text(text, encoding="utf-8")
+    print("\n".join(section))
 
 
 DEMO_HEADING = "## Demo generation and journeys"
@@ -89,14 +168,10 @@ def demo_cases(people: int) -> tuple[dict, dict]:
 def refresh_demo_section(people: int) -> None:
     """Re-measure only the demo and journeys figures; the other sections stay as they were."""
     demo, journeys = demo_cases(people)
-    results = HERE / "RESULTS.md"
-    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    text = text.split("\n" + DEMO_HEADING, 1)[0].rstrip("\n") + "\n"
     section = demo_section(demo, journeys)
     section.insert(2, f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on: {machine()}.")
     section.insert(3, "")
-    results.write_text(text + "\n".join(section) + "\n", encoding="utf-8")
-    print("\n".join(section))
+    replace_section(DEMO_HEADING, section)
 
 
 def render(args, r: dict, jsonl: Path, parquet: Path) -> str:

@@ -3,6 +3,8 @@ and edges pruned to a limit so that every edge shown is reachable from position 
 
 from __future__ import annotations
 
+import heapq
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -13,6 +15,9 @@ from wayfinder.analyses.path_items import item_column
 
 if TYPE_CHECKING:
     from wayfinder.engines.base import Engine
+
+#: How many of the heaviest edges the engine returns for the Sankey to be grown from.
+CANDIDATES = 20_000
 
 
 def _steps(paths: ir.Table, width: int) -> ir.Table:
@@ -38,10 +43,12 @@ def _steps(paths: ir.Table, width: int) -> ir.Table:
 def edges(
     engine: Engine, paths: ir.Table, width: int, min_weight: int, limit: int, unit: str
 ) -> pa.Table:
-    """The ``limit`` heaviest edges of weight ``min_weight`` or more (ties: earlier position, then
-    source and target text), then without those whose source no kept edge reaches.
+    """Up to ``limit`` edges of weight ``min_weight`` or more, grown from position 1: each step
+    adds the heaviest edge leaving a node already drawn (ties: earlier position, then source and
+    target text), so every edge shown is reachable from a start node.
 
-    ``position`` is the source's position; ``unit`` names the weight column (people, sessions).
+    Candidates are the engine's ``CANDIDATES`` heaviest edges. ``position`` is the source's
+    position; ``unit`` names the weight column (people, sessions).
     """
     steps = _steps(paths, width)
     steps = steps.filter(steps.next.notnull())
@@ -50,32 +57,46 @@ def edges(
     union = union.filter(union.weight >= min_weight)
     top = union.order_by(
         [ibis.desc("weight"), ibis.asc("position"), ibis.asc("item"), ibis.asc("next")]
-    ).limit(limit)
+    ).limit(max(CANDIDATES, limit))
     rows = [
         {"position": r["position"], "source": r["item"], "target": r["next"], "weight": r["weight"]}
         for r in engine.to_arrow(top).to_pylist()
     ]
-    return _edge_table(reachable(rows), unit)
+    return _edge_table(grown(rows, limit), unit)
 
 
-def reachable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Edges whose source is at position 1 or is the target of another kept edge, in the order
-    given. Edges run from position p to p + 1, so one pass in position order settles it.
+def grown(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """Best-first from position 1: repeatedly the heaviest edge whose source is at position 1 or
+    is the target of an edge already kept, until ``limit``; heaviest first.
 
     >>> e = [{"position": 2, "source": "b", "target": "c", "weight": 5},
+    ...      {"position": 2, "source": "x", "target": "c", "weight": 4},
     ...      {"position": 1, "source": "a", "target": "b", "weight": 3},
-    ...      {"position": 2, "source": "x", "target": "c", "weight": 2}]
-    >>> [r["source"] for r in reachable(e)]
-    ['b', 'a']
+    ...      {"position": 1, "source": "a", "target": "y", "weight": 1}]
+    >>> [(r["source"], r["target"]) for r in grown(e, 2)]
+    [('b', 'c'), ('a', 'b')]
     """
-    reached: set[tuple[int, str]] = set()
-    kept: set[int] = set()
-    for i, row in sorted(enumerate(rows), key=lambda ir_: ir_[1]["position"]):
-        p = row["position"]
-        if p == 1 or (p, row["source"]) in reached:
-            kept.add(i)
-            reached.add((p + 1, row["target"]))
-    return [row for i, row in enumerate(rows) if i in kept]
+
+    def key(row: dict[str, Any]) -> tuple:
+        return (-row["weight"], row["position"], row["source"], row["target"])
+
+    leaving: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        leaving[(row["position"], row["source"])].append(row)
+    # Keys are unique (one edge per position, source and target): rows are never compared.
+    frontier = [(key(r), r) for r in rows if r["position"] == 1]
+    heapq.heapify(frontier)
+    drawn: set[tuple[int, str]] = set()
+    kept: list[dict[str, Any]] = []
+    while frontier and len(kept) < limit:
+        _, row = heapq.heappop(frontier)
+        kept.append(row)
+        node = (row["position"] + 1, row["target"])
+        if node not in drawn:
+            drawn.add(node)
+            for nxt in leaving[node]:
+                heapq.heappush(frontier, (key(nxt), nxt))
+    return sorted(kept, key=key)
 
 
 def nodes(engine: Engine, paths: ir.Table, width: int, kept_edges: pa.Table, unit: str) -> pa.Table:
@@ -164,4 +185,4 @@ def figure(node_table: pa.Table, edge_table: pa.Table, unit: str, title: str) ->
     }
 
 
-__all__ = ["edges", "figure", "nodes", "reachable"]
+__all__ = ["CANDIDATES", "edges", "figure", "grown", "nodes"]

@@ -92,7 +92,7 @@ def show(result: Any, as_json: bool) -> None:
     console.print(f"[dim]Understood as: {result.interpretation}[/]", highlight=False)
     console.print(arrow_table(result.table))
     for name, table in result.tables.items():
-        console.print(arrow_table(table, title=name.replace("_", " ")))
+        console.print(arrow_table(table, title=name.replace("_", " "), limit=OTHER_VIEW_ROWS))
     p = result.provenance
     console.print(
         f"[dim]{p.engine}, workspace {p.workspace}: {p.rows_scanned:,} events in range, "
@@ -101,24 +101,38 @@ def show(result: Any, as_json: bool) -> None:
     )
 
 
+#: Rows shown of a result's other views (Sankey edges, histograms); --json has them all.
+OTHER_VIEW_ROWS = 12
+#: Float columns whose names say they are shares print as percentages.
+_PERCENT_WORDS = ("share", "rate", "conversion", "change", "pct", "percent")
+
+
 def arrow_table(table: pa.Table, title: str | None = None, limit: int = ROW_LIMIT) -> Table:
-    """A Rich table of an Arrow table's first ``limit`` rows; numbers right-aligned."""
+    """A Rich table of an Arrow table's first ``limit`` rows; numbers right-aligned, shares as
+    percentages; list columns left out when a text column spells the same (a path's items)."""
     out = Table(title=title, title_justify="left")
-    for f in table.schema:
+    fields = [
+        f
+        for f in table.schema
+        if not (pa.types.is_list(f.type) or pa.types.is_large_list(f.type))
+        or "path" not in table.schema.names
+    ]
+    for f in fields:
         numeric = pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
         out.add_column(f.name.replace("_", " "), justify="right" if numeric else "left")
+    percent = {f.name for f in fields if any(w in f.name for w in _PERCENT_WORDS)}
     for row in table.slice(0, limit).to_pylist():
-        out.add_row(*(_cell(v) for v in row.values()))
+        out.add_row(*(_cell(row[f.name], f.name in percent) for f in fields))
     if table.num_rows > limit:
         out.caption = f"first {limit} of {table.num_rows:,} rows (--json for all)"
     return out
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, percent: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.1%}" if 0 < abs(value) < 1 else f"{value:,.2f}"
+        return f"{value:.1%}" if percent else f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, list):
