@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import wayfinder
 from conftest import ENGINES
 from journeys import flatten, load, page, person, track
-from wayfinder.analyses import parse_spec
+from wayfinder.analyses import Filter, parse_spec
 from wayfinder.engines import connect
 from wayfinder.errors import ConfigError
 from wayfinder.store.schema import ACCOUNTS, CONSENTS, EVENTS, PROFILES
@@ -743,3 +743,11 @@ def test_demo_snapshot_metric_comes_from_the_semantic_layer(demo_build):
         values = ws.engine.to_arrow(expected).column("mrr").to_pylist()
     assert result.table.column("value").to_pylist() == pytest.approx(values)
     assert result.table.column("period").to_pylist() == [date(2026, m, 1) for m in (6, 7, 8)]
+
+
+def test_whole_table_metrics_refuse_when_rules_leave_people_out(demo_build):
+    db, _, _ = demo_build
+    with wayfinder.open(f"duckdb:///{db}", "b2b") as ws:
+        ws.excluded_people = [Filter.model_validate("person: email matches '@example[.]com$'")]
+        with pytest.raises(ConfigError, match="reads whole tables"):
+            ws.trend(metric="mrr", interval="month")

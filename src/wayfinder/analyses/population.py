@@ -102,6 +102,15 @@ class Population:
             t = t.filter(~t[key].isin(excluded._chosen))
         return t
 
+    def leaves_people_out(self) -> bool:
+        """True when a rule removes someone (withdrawn consent, exclusions, person filters): code
+        that cannot read through the population must then refuse rather than count them."""
+        return (
+            self._withdrawn() is not None
+            or any(f.on != "event" for f in self.excluded)
+            or any(f.on != "event" for f in self.spec.filters)
+        )
+
     def profiles(self) -> ir.Table:
         """The profiles of allowed people (``person_id``, ``email``, ``account_id``, ...)."""
         return self.allowed(self.ws.table(PROFILES.name))

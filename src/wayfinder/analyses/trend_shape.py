@@ -161,6 +161,14 @@ def semantic_metric(spec: TrendSpec, pop: Population, win: Q.Windows) -> Output:
             f"metric {spec.metric} is computed by the semantic layer as defined",
             hint="it takes UTC periods and no filters or breakdown",
         )
+    if pop.leaves_people_out():
+        # These metrics read whole tables; counting people the workspace's rules leave out
+        # (withdrawn consent, exclusions) would break the rules every analysis must honour.
+        raise ConfigError(
+            f"metric {spec.metric} reads whole tables, and this workspace leaves people out "
+            "(withdrawn analytics consent or excluded people)",
+            hint="trend its goal's events instead, or a metric defined over events",
+        )
     ws, engine = pop.ws, pop.ws.engine
     ref = ws.catalog.metric(spec.metric)
 
