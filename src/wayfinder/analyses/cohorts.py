@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from wayfinder.analyses.periods import parse_period, to_utc
 from wayfinder.analyses.population import Population
@@ -261,4 +262,19 @@ def top_values(t: ir.Table, top: int, engine: Any, rank_people: bool = False) ->
     return [r["_raw"] for r in engine.to_arrow(counts).to_pylist()]
 
 
-__all__ = ["ADVERB", "Clock", "Interval", "check_breakdown", "flagged_rows", "with_breakdown"]
+def rows_table(rows: list[dict], fields: dict[str, pa.DataType], breakdown: bool) -> pa.Table:
+    """Result rows as an Arrow table of ``fields``, led by a ``breakdown`` column only when the
+    spec has a breakdown (the rows always carry one)."""
+    table = pa.Table.from_pylist(rows, schema=pa.schema({"breakdown": pa.string(), **fields}))
+    return table if breakdown else table.drop_columns(["breakdown"])
+
+
+__all__ = [
+    "ADVERB",
+    "Clock",
+    "Interval",
+    "check_breakdown",
+    "flagged_rows",
+    "rows_table",
+    "with_breakdown",
+]

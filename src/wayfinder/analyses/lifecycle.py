@@ -20,6 +20,7 @@ from wayfinder.analyses.cohorts import (
     Interval,
     check_breakdown,
     flagged_rows,
+    rows_table,
     with_breakdown,
 )
 from wayfinder.analyses.population import Population
@@ -240,24 +241,13 @@ def _driller(moves: ir.Table, clock: Clock) -> Any:
 
 
 def _long(rows: list[dict], spec: LifecycleSpec) -> pa.Table:
-    schema = pa.schema(
-        {
-            "breakdown": pa.string(),
-            "period": pa.date32(),
-            "status": pa.string(),
-            "people": pa.int64(),
-            "complete": pa.bool_(),
-        }
-    )
-    table = pa.Table.from_pylist(rows, schema=schema)
-    return table if spec.breakdown else table.drop_columns(["breakdown"])
+    fields = {"period": pa.date32(), "status": pa.string(), "people": pa.int64()}
+    return rows_table(rows, fields | {"complete": pa.bool_()}, spec.breakdown is not None)
 
 
 def _summary(rows: list[dict], spec: LifecycleSpec) -> pa.Table:
-    fields = {"breakdown": pa.string(), "period": pa.date32()}
-    fields |= {s: pa.int64() for s in (*STATUSES, "active")} | {"complete": pa.bool_()}
-    table = pa.Table.from_pylist(rows, schema=pa.schema(fields))
-    return table if spec.breakdown else table.drop_columns(["breakdown"])
+    fields = {"period": pa.date32()} | {s: pa.int64() for s in (*STATUSES, "active")}
+    return rows_table(rows, fields | {"complete": pa.bool_()}, spec.breakdown is not None)
 
 
 __all__ = ["STATUSES", "LifecycleRunner", "LifecycleSpec", "lifecycle_moves"]

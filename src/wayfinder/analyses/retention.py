@@ -21,6 +21,7 @@ from wayfinder.analyses.cohorts import (
     Interval,
     check_breakdown,
     flagged_rows,
+    rows_table,
     with_breakdown,
 )
 from wayfinder.analyses.population import Population
@@ -363,41 +364,21 @@ def _driller(spec: RetentionSpec, clock: Clock, cohorts: ir.Table, returns: ir.T
 
 
 def _long(rows: list[dict], spec: RetentionSpec) -> pa.Table:
-    schema = pa.schema(
-        {
-            "breakdown": pa.string(),
-            "cohort": pa.date32(),
-            "cohort_size": pa.int64(),
-            "period": pa.int64(),
-            "people": pa.int64(),
-            "rate": pa.float64(),
-            "complete": pa.bool_(),
-        }
-    )
-    table = pa.Table.from_pylist(rows, schema=schema)
-    return table if spec.breakdown else table.drop_columns(["breakdown"])
+    fields = {"cohort": pa.date32(), "cohort_size": pa.int64(), "period": pa.int64()}
+    fields |= {"people": pa.int64(), "rate": pa.float64(), "complete": pa.bool_()}
+    return rows_table(rows, fields, spec.breakdown is not None)
 
 
 def _average(rows: list[dict], spec: RetentionSpec) -> pa.Table:
-    schema = pa.schema(
-        {
-            "breakdown": pa.string(),
-            "period": pa.int64(),
-            "cohorts": pa.int64(),
-            "cohort_size": pa.int64(),
-            "people": pa.int64(),
-            "rate": pa.float64(),
-        }
-    )
-    table = pa.Table.from_pylist(rows, schema=schema)
-    return table if spec.breakdown else table.drop_columns(["breakdown"])
+    fields = {"period": pa.int64(), "cohorts": pa.int64(), "cohort_size": pa.int64()}
+    fields |= {"people": pa.int64(), "rate": pa.float64()}
+    return rows_table(rows, fields, spec.breakdown is not None)
 
 
 def _triangle(rows: list[dict], spec: RetentionSpec) -> pa.Table:
-    schema = {"breakdown": pa.string(), "cohort": pa.string(), "cohort_size": pa.int64()}
-    schema |= {f"{spec.interval} {k}": pa.float64() for k in range(spec.periods + 1)}
-    table = pa.Table.from_pylist(rows, schema=pa.schema(schema))
-    return table if spec.breakdown else table.drop_columns(["breakdown"])
+    fields = {"cohort": pa.string(), "cohort_size": pa.int64()}
+    fields |= {f"{spec.interval} {k}": pa.float64() for k in range(spec.periods + 1)}
+    return rows_table(rows, fields, spec.breakdown is not None)
 
 
 def _no_chart() -> dict[str, Any]:
