@@ -77,10 +77,17 @@ def flatten(journeys: dict[str, list[dict]]) -> list[dict]:
 def load(engine, workspace: str, journeys: dict[str, list[dict]], **kwargs: Any) -> Workspace:
     """A workspace on ``engine`` holding exactly these journeys (no identity stitching run)."""
     ws = Workspace(engine, workspace, **kwargs)
-    rows = flatten(journeys)
-    table = pa.Table.from_pylist(rows, schema=EVENTS.schema.to_pyarrow())
-    engine.insert(EVENTS.name, workspace, table)
+    engine.insert(EVENTS.name, workspace, _events(journeys))
     return ws
+
+
+def replace_events(ws: Workspace, journeys: dict[str, list[dict]]) -> None:
+    """Make ``ws`` hold exactly these journeys' events (hypothesis tests reuse one workspace)."""
+    ws.engine.replace_table(EVENTS.name, ws.name, _events(journeys))
+
+
+def _events(journeys: dict[str, list[dict]]) -> pa.Table:
+    return pa.Table.from_pylist(flatten(journeys), schema=EVENTS.schema.to_pyarrow())
 
 
 def person(name: str) -> str:

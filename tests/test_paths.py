@@ -11,7 +11,6 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
 import pytest
 import typer
 from hypothesis import HealthCheck, given, settings
@@ -20,11 +19,10 @@ from typer.testing import CliRunner
 
 import wayfinder
 from conftest import ENGINES
-from journeys import T0, flatten, load, page, person, screen, track
+from journeys import T0, flatten, load, page, person, replace_events, screen, track
 from wayfinder.analyses import parse_spec
 from wayfinder.engines import connect
 from wayfinder.errors import ConfigError, UnknownName
-from wayfinder.store.schema import EVENTS
 from wayfinder.workspace import Workspace
 
 ELLIPSIS = "…"
@@ -485,11 +483,6 @@ def _path_kwargs(draw):
     return {k: v for k, v in kw.items() if v is not None}
 
 
-def _replace_events(ws: Workspace, journeys: dict) -> None:
-    table = pa.Table.from_pylist(flatten(journeys), schema=EVENTS.schema.to_pyarrow())
-    ws.engine.replace_table(EVENTS.name, ws.name, table)
-
-
 @pytest.fixture(scope="module")
 def duck_ws(tmp_path_factory):
     engine = connect(f"duckdb:///{tmp_path_factory.mktemp('paths') / 'wf.duckdb'}")
@@ -500,7 +493,7 @@ def duck_ws(tmp_path_factory):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(journeys=_journeys, specs=st.lists(_path_kwargs(), min_size=1, max_size=2))
 def test_random_journeys_match_the_reference_on_duckdb(duck_ws, journeys, specs):
-    _replace_events(duck_ws, journeys)
+    replace_events(duck_ws, journeys)
     for kw in specs:
         check(duck_ws, journeys, **kw)
 
@@ -513,7 +506,7 @@ def spark_ws(spark_engine):
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(journeys=_journeys, kw=_path_kwargs())
 def test_random_journeys_match_the_reference_on_pyspark(spark_ws, journeys, kw):
-    _replace_events(spark_ws, journeys)
+    replace_events(spark_ws, journeys)
     check(spark_ws, journeys, **kw)
 
 

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import wayfinder
-from journeys import flatten, load, person, track
+from journeys import flatten, load, person, replace_events, track
 from wayfinder.analyses.cohorts import Clock
 from wayfinder.engines import connect
 from wayfinder.errors import ConfigError
-from wayfinder.store.schema import ACCOUNTS, EVENTS, PROFILES
+from wayfinder.store.schema import ACCOUNTS, PROFILES
 
 MICRO = timedelta(microseconds=1)
 STATUSES = ("new", "returning", "resurrecting", "dormant")
@@ -606,8 +606,8 @@ def random_check(eng, journeys, spec):
     ws = _workspaces.get(id(eng)) or _workspaces.setdefault(
         id(eng), load(eng, f"hyp_{id(eng)}", {})
     )
+    replace_events(ws, journeys)
     rows = flatten(journeys)
-    eng.replace_table(EVENTS.name, ws.name, pa.Table.from_pylist(rows, EVENTS.schema.to_pyarrow()))
     spec = {k: v for k, v in spec.items() if v is not None}
     check_retention(ws, rows, start="event:a", **spec)
     life = {k: v for k, v in spec.items() if k in ("interval", "timezone", "breakdown", "time")}

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 import wayfinder
 from conftest import ENGINES
-from journeys import flatten, load, page, person, track
+from journeys import flatten, load, page, person, replace_events, track
 from wayfinder.analyses import Filter, parse_spec
 from wayfinder.engines import connect
 from wayfinder.errors import ConfigError
-from wayfinder.store.schema import ACCOUNTS, CONSENTS, EVENTS, PROFILES
+from wayfinder.store.schema import ACCOUNTS, CONSENTS, PROFILES
 from wayfinder.workspace import Workspace
 
 BERLIN = "Europe/Berlin"
@@ -570,11 +570,6 @@ def _trend_kwargs(draw):
     return kw
 
 
-def _replace_events(ws: Workspace, journeys: dict) -> None:
-    table = pa.Table.from_pylist(flatten(journeys), schema=EVENTS.schema.to_pyarrow())
-    ws.engine.replace_table(EVENTS.name, ws.name, table)
-
-
 @pytest.fixture(scope="module")
 def duck_ws(tmp_path_factory):
     engine = connect(f"duckdb:///{tmp_path_factory.mktemp('trends') / 'wf.duckdb'}")
@@ -585,7 +580,7 @@ def duck_ws(tmp_path_factory):
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(journeys=_journeys, specs=st.lists(_trend_kwargs(), min_size=1, max_size=2))
 def test_random_journeys_match_the_reference_on_duckdb(duck_ws, journeys, specs):
-    _replace_events(duck_ws, journeys)
+    replace_events(duck_ws, journeys)
     for kw in specs:
         check(duck_ws, journeys, **kw)
 
@@ -598,7 +593,7 @@ def spark_ws(spark_engine):
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(journeys=_journeys, kw=_trend_kwargs())
 def test_random_journeys_match_the_reference_on_pyspark(spark_ws, journeys, kw):
-    _replace_events(spark_ws, journeys)
+    replace_events(spark_ws, journeys)
     check(spark_ws, journeys, **kw)
 
 
