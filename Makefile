@@ -53,13 +53,18 @@ demo: install
 	$(BIN)/wayfinder --db $(DEMO_DB) -w shop paths --goal purchase --per session --top 3 --steps 8
 	$(BIN)/wayfinder --db $(DEMO_DB) -w shop funnel "page:/cart" "page:/checkout/shipping" "page:/checkout/payment" "page:/checkout/review" purchase --window 1d --breakdown device_type
 	$(BIN)/wayfinder --db $(DEMO_DB) -w shop trend purchase --interval month --measure count
+	@echo "== 4. Attribution: which channels earn the shop's revenue, and which posts help close deals"
+	$(BIN)/wayfinder --db $(DEMO_DB) -w shop attribution purchase --by channel --model last_touch --model linear --model time_decay --model markov --model shapley --order 1
+	$(BIN)/wayfinder --db $(DEMO_DB) -w b2b attribution "won deal" --by author --lookback 180d --model last_touch --model markov --model shapley --order 1
 
 test: install
 	bash scripts/ensure-java.sh
+	bash scripts/fetch-reference-data.sh
 	$(BIN)/python -m pytest
 
 bench: install
 	bash scripts/ensure-java.sh
+	bash scripts/fetch-reference-data.sh
 	$(BIN)/python -m benchmarks.run
 
 lint: install

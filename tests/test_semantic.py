@@ -39,8 +39,8 @@ def test_builtin_defaults():
     assert c.files == [BUILTIN]
     assert set(c.goals) == {
         "purchase", "signup", "trial_start", "demo_request", "newsletter_signup",
-        "whitepaper_download", "add_to_cart", "checkout", "closed_deal", "paid_subscription",
-        "repeat_purchase", "new_customer",
+        "whitepaper_download", "add_to_cart", "checkout", "closed_deal", "deal_created",
+        "paid_subscription", "repeat_purchase", "new_customer",
     }  # fmt: skip
     assert {"revenue", "orders", "conversion_rate", "aov", "pipeline", "mrr", "signups"} <= set(
         c.metrics

@@ -109,6 +109,8 @@ class Workspace:
         summary = ingest_files(
             self.engine, self.name, list(paths), kind, mapping=mapping, reporter=reporter
         )
+        if summary.loaded or summary.updated:
+            self._drop_derived()
         if stitch and kind in IDENTITY_KINDS and (summary.loaded or summary.updated):
             self.stitch(reporter=reporter)
         return summary
@@ -118,7 +120,29 @@ class Workspace:
         from wayfinder.model.identity import stitch
 
         reporter.note("stitching identities")
-        return stitch(self.engine, self.name, reporter=reporter, **limits)
+        result = stitch(self.engine, self.name, reporter=reporter, **limits)
+        self._drop_derived()
+        return result
+
+    def touchpoints(self, *, refresh: bool = False, reporter: Reporter = SILENT) -> ir.Table:
+        """Every marketing touch of every person (``model/touchpoints.py``), built once and kept.
+
+        The table is derived: ``ingest`` and ``stitch`` drop it, so the next call rebuilds it
+        from what is stored then; ``refresh=True`` rebuilds it now.
+        """
+        from wayfinder.model.touchpoints import TOUCHPOINTS, materialize_touchpoints
+
+        if refresh or not self.engine.has_table(TOUCHPOINTS.name, self.name):
+            reporter.note("building touchpoints")
+            return materialize_touchpoints(self)
+        return self.table(TOUCHPOINTS.name)
+
+    def _drop_derived(self) -> None:
+        """New data or a new stitching run makes derived tables stale; they rebuild on demand."""
+        from wayfinder.model.touchpoints import TOUCHPOINTS
+
+        if self.engine.has_table(TOUCHPOINTS.name, self.name):
+            self.engine.drop_table(TOUCHPOINTS.name, self.name)
 
     # -- analyses ----------------------------------------------------------------------------
     def run(self, spec: Any) -> Any:
@@ -152,6 +176,13 @@ class Workspace:
         ``wf.lifecycle(event="purchase", interval="month")``; drill with
         ``result.people(period="2026-03-01", status="dormant")``."""
         return self.run({"kind": "lifecycle", **spec})
+
+    def attribution(self, **spec: Any) -> Any:
+        """Credit for a goal's conversions, every model side by side:
+        ``wf.attribution(goal="purchase", by="channel", lookback="30d")``; B2B goals (won deals,
+        pipeline) use account journeys; drill with ``result.people(channel="Email")``
+        (see docs/analyses/attribution.md)."""
+        return self.run({"kind": "attribution", **spec})
 
     # -- reading -----------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:

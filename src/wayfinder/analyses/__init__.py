@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field, TypeAdapter, ValidationError
 
 from wayfinder.analyses import runner as _runner
+from wayfinder.analyses.attribution import AttributionRunner, AttributionSpec
 from wayfinder.analyses.funnels import FunnelRunner, FunnelSpec
 from wayfinder.analyses.lifecycle import LifecycleRunner, LifecycleSpec
 from wayfinder.analyses.paths import PathsRunner, PathsSpec
@@ -33,11 +34,18 @@ if TYPE_CHECKING:
 
 RUNNERS: dict[str, Runner] = {
     r.kind: r
-    for r in (PathsRunner(), FunnelRunner(), TrendRunner(), RetentionRunner(), LifecycleRunner())
+    for r in (
+        PathsRunner(),
+        FunnelRunner(),
+        TrendRunner(),
+        RetentionRunner(),
+        LifecycleRunner(),
+        AttributionRunner(),
+    )
 }
 
 Spec = Annotated[
-    PathsSpec | FunnelSpec | TrendSpec | RetentionSpec | LifecycleSpec,
+    PathsSpec | FunnelSpec | TrendSpec | RetentionSpec | LifecycleSpec | AttributionSpec,
     Field(discriminator="kind"),
 ]
 _SPEC = TypeAdapter(Spec)
@@ -93,6 +101,7 @@ def _explain(exc: ValidationError) -> str:
 
 __all__ = [
     "RUNNERS",
+    "AttributionSpec",
     "Breakdown",
     "Filter",
     "FunnelSpec",

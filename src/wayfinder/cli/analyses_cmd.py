@@ -103,8 +103,8 @@ def show(result: Any, as_json: bool) -> None:
 
 #: Rows shown of a result's other views (Sankey edges, histograms); --json has them all.
 OTHER_VIEW_ROWS = 12
-#: Float columns whose names say they are shares print as percentages.
-_PERCENT_WORDS = ("share", "rate", "conversion", "change", "pct", "percent")
+#: Float columns whose names hold one of these words (split at "_") are shares: percentages.
+_PERCENT_WORDS = frozenset({"share", "rate", "conversion", "change", "pct", "percent", "effect"})
 
 
 def arrow_table(table: pa.Table, title: str | None = None, limit: int = ROW_LIMIT) -> Table:
@@ -120,7 +120,11 @@ def arrow_table(table: pa.Table, title: str | None = None, limit: int = ROW_LIMI
     for f in fields:
         numeric = pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
         out.add_column(f.name.replace("_", " "), justify="right" if numeric else "left")
-    percent = {f.name for f in fields if any(w in f.name for w in _PERCENT_WORDS)}
+    percent = {
+        f.name
+        for f in fields
+        if _PERCENT_WORDS & set(f.name.split("_")) or (f.metadata or {}).get(b"unit") == b"share"
+    }
     for row in table.slice(0, limit).to_pylist():
         out.add_row(*(_cell(row[f.name], f.name in percent) for f in fields))
     if table.num_rows > limit:

@@ -196,6 +196,7 @@ def _register_commands() -> None:
     # Commands that live in their own modules (one concept each) add themselves to the app.
     from wayfinder.cli import (
         analyses_cmd,
+        attribution_cmd,
         catalog_cmd,
         demo_cmd,
         funnel_cmd,
@@ -204,7 +205,15 @@ def _register_commands() -> None:
         trend_cmd,
     )
 
-    for module in (catalog_cmd, demo_cmd, paths_cmd, funnel_cmd, trend_cmd, retention_cmd):
+    for module in (
+        catalog_cmd,
+        demo_cmd,
+        paths_cmd,
+        funnel_cmd,
+        trend_cmd,
+        retention_cmd,
+        attribution_cmd,
+    ):
         module.register(app)
     analyses_cmd.register(app)
 
