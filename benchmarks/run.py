@@ -1,7 +1,8 @@
 """Runs every benchmark, each case in its own process (so peak memory is its own), and writes
 ``benchmarks/RESULTS.md``: each figure beside a baseline measured in the same run.
 
-Usage: ``python -m benchmarks.run [--events N] [--people N]`` (defaults: 1M events, 1M people).
+Usage: ``python -m benchmarks.run [--events N] [--people N] [--journeys N]`` (defaults: 1M events,
+1M people, 1M attribution journeys); ``--only-attribution`` re-measures only attribution.
 """
 
 from __future__ import annotations
@@ -57,7 +58,24 @@ def main() -> None:
         action="store_true",
         help="run only the demo and journeys cases and replace their section of RESULTS.md",
     )
+    parser.add_argument(
+        "--journeys",
+        type=int,
+        default=1_000_000,
+        help="synthetic journeys for the attribution benchmark; 0 skips it",
+    )
+    parser.add_argument(
+        "--attribution-timeout", type=float, default=600.0, help="seconds per attribution case"
+    )
+    parser.add_argument(
+        "--only-attribution",
+        action="store_true",
+        help="run only the attribution benchmark and replace its section of RESULTS.md",
+    )
     args = parser.parse_args()
+    if args.only_attribution:
+        attribution(args)
+        return
     if args.only_demo:
         refresh_demo_section(args.demo_people or 1_000_000)
         return
@@ -84,6 +102,15 @@ def main() -> None:
     if args.demo_people:
         replace_section(ANALYSES_HEADING, analyses_section(Path(results["demo"]["database"])))
     print(text)
+    if args.journeys:
+        attribution(args)
+
+
+def attribution(args) -> None:
+    """Every attribution model beside ChannelAttribution and marketing-attribution-models."""
+    from benchmarks.attribution_report import HEADING, section
+
+    replace_section(HEADING, section(args.journeys or 1_000_000, args.attribution_timeout))
 
 
 ANALYSES_HEADING = "## Journey analyses"
