@@ -18,6 +18,9 @@ VALUE_WORDS = {
     "deal_created": "pipeline",
     "paid_subscription": "MRR",
 }
+#: Values that stand for no touch, or no value of the dimension: kept in the tables, left out
+#: of the words (they name nothing a marketer can act on).
+PLACEHOLDERS = frozenset({"(not set)", "(no touchpoint)"})
 #: A model's share must move this much (points) and by this factor to be worth a sentence.
 SHIFT_POINTS, SHIFT_FACTOR = 0.03, 1.25
 
@@ -85,7 +88,8 @@ def answer(
     if head is None:
         return text
     shares = {v: a / total for v, a in credit_of(head, measure).items()}
-    ranked = sorted(shares.items(), key=lambda kv: -kv[1])[:3]
+    named = {v: share for v, share in shares.items() if v not in PLACEHOLDERS}
+    ranked = sorted(named.items(), key=lambda kv: -kv[1])[:3]
     text += f" By {spec.headline_model}, " + ", ".join(f"{v} {s:.0%}" for v, s in ranked) + "."
     shifts = _shifts(spec, pt, credits, measure, total, cis)
     if shifts:
@@ -111,7 +115,7 @@ def _shifts(
     dd = {v: a / total for v, a in credit_of(head, measure).items()}
     ft = {v: a / total for v, a in credit_of(first, measure).items()} if first else {}
     moves = []
-    for v in set(lt) | set(dd):
+    for v in (set(lt) | set(dd)) - PLACEHOLDERS:
         a, b = lt.get(v, 0.0), dd.get(v, 0.0)
         big = abs(a - b) >= SHIFT_POINTS and max(a, b) >= SHIFT_FACTOR * max(min(a, b), 1e-12)
         if big:
