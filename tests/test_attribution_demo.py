@@ -33,6 +33,11 @@ def test_email_gets_less_data_driven_credit_than_last_touch(demo):
     assert email["markov_1_high"] < email["last_touch"]  # the whole 95% interval
     assert email["shapley"] < 0.5 * email["last_touch"]
     assert "Email:" in result.answer
+    why = [r for r in result.why if r.sentence.startswith("Email:")]
+    assert why and why[0].claim == "attribution" and why[0].people == {
+        "channel": "Email", "converted": True,
+    }  # fmt: skip
+    assert result.people(**why[0].people).num_rows > 0
     assert "it closes journeys other channels started" in result.answer
     for model in ("last_touch", "markov_1", "shapley", "time_decay"):
         assert sum(r[model] for r in result.table.to_pylist()) == pytest.approx(1.0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wayfinder.analyses.reasons import Reason
+
 if TYPE_CHECKING:
     from wayfinder.analyses.attribution import AttributionSpec
     from wayfinder.attribution.credit import Credit
@@ -93,8 +95,19 @@ def answer(
     text += f" By {spec.headline_model}, " + ", ".join(f"{v} {s:.0%}" for v, s in ranked) + "."
     shifts = _shifts(spec, pt, credits, measure, total, cis)
     if shifts:
-        text += " " + " ".join(shifts)
+        text += " " + " ".join(r.sentence for r in shifts)
     return text
+
+
+def reasons(
+    spec: AttributionSpec, pt: PathTable, credits: dict[str, Credit], cis: dict[str, Any]
+) -> list[Reason]:
+    """The shifts of credit between last touch and the headline model, as the result's why."""
+    if not pt.paths or not pt.total_conversions:
+        return []
+    measure = measure_of(spec, pt)[0]
+    total = pt.total_value if measure == "value" else pt.total_conversions
+    return _shifts(spec, pt, credits, measure, total, cis)
 
 
 def _shifts(
@@ -104,7 +117,7 @@ def _shifts(
     measure: str,
     total: float,
     cis: dict[str, Any],
-) -> list[str]:
+) -> list[Reason]:
     """The values whose credit moves most between last touch and the headline model."""
     last, head = credits.get("last_touch"), credits.get(spec.headline_model)
     if last is None or head is None or spec.headline_model == "last_touch":
@@ -133,7 +146,11 @@ def _shifts(
             why = "it opens journeys other channels close"
         else:
             why = "it assists journeys other channels close"
+        sentence = f"{v}: {a:.0%} of {word} on last touch, {b:.0%} data-driven{band} — {why}."
+        evidence = {"last_touch_share": a, f"{spec.headline_model}_share": b, "measure": measure}
+        if ci is not None and ci[at] is not None:
+            evidence |= {"low_share": ci[at] / total, "high_share": ci[at + 1] / total}
         sentences.append(
-            f"{v}: {a:.0%} of {word} on last touch, {b:.0%} data-driven{band} — {why}."
+            Reason(sentence, "attribution", evidence, people={spec.dimension: v, "converted": True})
         )
     return sentences

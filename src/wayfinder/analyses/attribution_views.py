@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from wayfinder.analyses import attribution_journeys as aj
-from wayfinder.analyses.attribution_answer import answer, chart, credit_of, measure_of
+from wayfinder.analyses.attribution_answer import answer, chart, credit_of, measure_of, reasons
 from wayfinder.analyses.runner import Output
 from wayfinder.attribution import heuristics
 from wayfinder.attribution.bootstrap import intervals
@@ -72,6 +72,7 @@ def output(spec: AttributionSpec, pop: Population) -> Output:
         chart=chart(spec, values, pt, credits),
         tables=tables,
         drill=drill,
+        why=reasons(spec, pt, credits, cis),
     )
 
 

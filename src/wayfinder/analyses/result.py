@@ -15,6 +15,7 @@ from typing import Any
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from wayfinder.analyses.reasons import Reason
 from wayfinder.analyses.spec import SpecBase
 
 #: How many people ``Result.people`` returns unless asked for more.
@@ -60,6 +61,8 @@ class Result:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     #: Builds the person ids behind one number, given the selector of ``people``.
     drill: Callable[..., ir.Table] | None = field(default=None, repr=False)
+    #: The why behind the answer: ``Reason`` sentences with evidence and people.
+    why: list[Reason] = field(default_factory=list)
     #: Runs an expression on the result's engine and profiles of the workspace, for ``people``.
     _fetch: Callable[[ir.Table, int], pa.Table] | None = field(default=None, repr=False)
 
@@ -84,6 +87,7 @@ class Result:
             "rows": _rows(self.table),
             "tables": {name: _rows(t) for name, t in self.tables.items()},
             "chart": self.chart,
+            "why": [r.to_dict() for r in self.why],
             "provenance": self.provenance.to_dict(),
         }
 

@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from wayfinder.analyses.population import Population
+from wayfinder.analyses.reasons import Reason
 from wayfinder.analyses.result import Provenance, Result
 from wayfinder.analyses.spec import SpecBase
 from wayfinder.errors import ConfigError
@@ -37,6 +38,8 @@ class Output:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     #: ``drill(**selector) -> ir.Table`` with a ``person_id`` column: the people behind a number.
     drill: Callable[..., ir.Table] | None = None
+    #: The why: drivers, decompositions or credit shifts behind the answer (``Reason``).
+    why: list[Reason] = field(default_factory=list)
 
 
 class Runner(ABC):
@@ -85,6 +88,7 @@ def run(spec: SpecBase, ws: Workspace, runners: dict[str, Runner]) -> Result:
         provenance=provenance,
         tables=out.tables,
         drill=out.drill,
+        why=out.why,
         _fetch=lambda ids, limit: _people(ws, ids, limit),
     )
 
