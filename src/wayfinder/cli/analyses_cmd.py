@@ -90,6 +90,8 @@ def show(result: Any, as_json: bool) -> None:
     console = Console()
     console.print(f"[bold]{result.answer}[/]", highlight=False)
     console.print(f"[dim]Understood as: {result.interpretation}[/]", highlight=False)
+    for reason in result.why:
+        console.print(f"  [cyan]why[/] ({reason.claim}): {reason.sentence}", highlight=False)
     console.print(arrow_table(result.table))
     for name, table in result.tables.items():
         console.print(arrow_table(table, title=name.replace("_", " "), limit=OTHER_VIEW_ROWS))
