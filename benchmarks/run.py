@@ -54,6 +54,11 @@ def main() -> None:
         help="run only the journey analyses on an existing demo database and replace their section",
     )
     parser.add_argument(
+        "--only-drivers",
+        metavar="DB",
+        help="run only the conversion-drivers benchmark on an existing demo database",
+    )
+    parser.add_argument(
         "--only-demo",
         action="store_true",
         help="run only the demo and journeys cases and replace their section of RESULTS.md",
@@ -82,6 +87,9 @@ def main() -> None:
     if args.only_analyses:
         replace_section(ANALYSES_HEADING, analyses_section(Path(args.only_analyses)))
         return
+    if args.only_drivers:
+        drivers(Path(args.only_drivers))
+        return
 
     from benchmarks.segment_data import write
 
@@ -101,9 +109,17 @@ def main() -> None:
     (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
     if args.demo_people:
         replace_section(ANALYSES_HEADING, analyses_section(Path(results["demo"]["database"])))
+        drivers(Path(results["demo"]["database"]))
     print(text)
     if args.journeys:
         attribution(args)
+
+
+def drivers(database: Path) -> None:
+    """Conversion drivers over the demo's shop workspace beside a bare scan of the same rows."""
+    from benchmarks.bench_drivers import HEADING, section
+
+    replace_section(HEADING, section(database, machine()))
 
 
 def attribution(args) -> None:

@@ -77,3 +77,30 @@ def demo_build(tmp_path_factory):
     started = time.perf_counter()
     summary = build(f"duckdb:///{db}", people=DEMO_PEOPLE, seed=DEMO_SEED, out_dir=tmp / "files")
     return db, summary, time.perf_counter() - started
+
+
+#: Seeds of the planted-truth checks that must hold on more than one draw of the demo.
+DEMO_SEEDS = (0, 1, 2)
+
+
+def _build_demo(seed: int, folder: str) -> None:
+    from wayfinder.demo import build
+
+    db = f"duckdb:///{folder}/demo.duckdb"
+    build(db, people=DEMO_PEOPLE, seed=seed, out_dir=f"{folder}/files")
+
+
+@pytest.fixture(scope="session")
+def demo_seeds(request, tmp_path_factory):
+    """``{seed: db path}`` for every seed of ``DEMO_SEEDS``, built once per run: seed 0 is
+    ``demo_build``'s, the others build in other processes meanwhile. The why engine's planted
+    truths are checked on all of them."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    folders = {s: tmp_path_factory.mktemp(f"demo_seed{s}") for s in DEMO_SEEDS if s != DEMO_SEED}
+    with ProcessPoolExecutor(len(folders)) as pool:
+        jobs = [pool.submit(_build_demo, s, str(f)) for s, f in folders.items()]
+        dbs = {DEMO_SEED: request.getfixturevalue("demo_build")[0]}
+        for job in jobs:
+            job.result()
+    return dbs | {s: f / "demo.duckdb" for s, f in folders.items()}

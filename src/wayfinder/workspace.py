@@ -184,6 +184,26 @@ class Workspace:
         (see docs/analyses/attribution.md)."""
         return self.run({"kind": "attribution", **spec})
 
+    def conversion_drivers(self, **spec: Any) -> Any:
+        """What sets converters apart: ``wf.conversion_drivers(goal="purchase", window="30d")``,
+        each driver with its evidence and whether it holds when the others are controlled for;
+        drill with ``result.people(feature="page:/help/delivery", success=True)``
+        (see docs/analyses/drivers.md)."""
+        return self.run({"kind": "conversion_drivers", **spec})
+
+    def churn_drivers(self, **spec: Any) -> Any:
+        """What sets churned accounts or people apart: ``wf.churn_drivers()``; churn from
+        subscriptions, else inactivity; drill with ``result.people(feature=..., churned=True)``
+        (see docs/analyses/drivers.md)."""
+        return self.run({"kind": "churn_drivers", **spec})
+
+    def metric_change(self, **spec: Any) -> Any:
+        """Why a metric changed: ``wf.metric_change(metric="orders")`` (last 7 days against the
+        4 weeks before by default), decomposed by channel, campaign, device, country and new vs
+        returning; drill with ``result.people(dimension=..., value=..., period="current")``
+        (see docs/analyses/drivers.md)."""
+        return self.run({"kind": "metric_change", **spec})
+
     # -- reading -----------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:
         return self.engine.table(name, self.name)

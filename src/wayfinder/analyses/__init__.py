@@ -17,8 +17,11 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from wayfinder.analyses import runner as _runner
 from wayfinder.analyses.attribution import AttributionRunner, AttributionSpec
+from wayfinder.analyses.churn_drivers import ChurnDriversRunner, ChurnDriversSpec
+from wayfinder.analyses.conversion_drivers import ConversionDriversRunner, ConversionDriversSpec
 from wayfinder.analyses.funnels import FunnelRunner, FunnelSpec
 from wayfinder.analyses.lifecycle import LifecycleRunner, LifecycleSpec
+from wayfinder.analyses.metric_change import MetricChangeRunner, MetricChangeSpec
 from wayfinder.analyses.paths import PathsRunner, PathsSpec
 from wayfinder.analyses.population import Population
 from wayfinder.analyses.result import Provenance, Result
@@ -41,11 +44,22 @@ RUNNERS: dict[str, Runner] = {
         RetentionRunner(),
         LifecycleRunner(),
         AttributionRunner(),
+        ConversionDriversRunner(),
+        ChurnDriversRunner(),
+        MetricChangeRunner(),
     )
 }
 
 Spec = Annotated[
-    PathsSpec | FunnelSpec | TrendSpec | RetentionSpec | LifecycleSpec | AttributionSpec,
+    PathsSpec
+    | FunnelSpec
+    | TrendSpec
+    | RetentionSpec
+    | LifecycleSpec
+    | AttributionSpec
+    | ConversionDriversSpec
+    | ChurnDriversSpec
+    | MetricChangeSpec,
     Field(discriminator="kind"),
 ]
 _SPEC = TypeAdapter(Spec)
@@ -102,6 +116,9 @@ def _explain(exc: ValidationError) -> str:
 __all__ = [
     "RUNNERS",
     "AttributionSpec",
+    "ChurnDriversSpec",
+    "ConversionDriversSpec",
+    "MetricChangeSpec",
     "Breakdown",
     "Filter",
     "FunnelSpec",

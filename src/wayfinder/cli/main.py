@@ -198,7 +198,9 @@ def _register_commands() -> None:
         analyses_cmd,
         attribution_cmd,
         catalog_cmd,
+        change_cmd,
         demo_cmd,
+        drivers_cmd,
         funnel_cmd,
         paths_cmd,
         retention_cmd,
@@ -213,6 +215,8 @@ def _register_commands() -> None:
         trend_cmd,
         retention_cmd,
         attribution_cmd,
+        drivers_cmd,
+        change_cmd,
     ):
         module.register(app)
     analyses_cmd.register(app)

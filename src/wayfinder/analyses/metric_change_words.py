@@ -1,0 +1,338 @@
+"""A metric change in words, tables and a chart: the contributions of every dimension value, the
+dimensions ranked, the top explanation as a sentence, a waterfall, and the reasons with people.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from wayfinder.analyses.metric_change_query import NEW_VS_RETURNING, NONE, OTHER, VISIT_DIMENSIONS
+from wayfinder.analyses.periods import to_local
+from wayfinder.analyses.reasons import Reason
+from wayfinder.analyses.spec import Breakdown, TimeRange
+from wayfinder.explain.decompose import Contribution, Decomposition, traffic_part
+
+if TYPE_CHECKING:
+    from wayfinder.analyses.metric_change import MetricChangeSpec, Plan
+    from wayfinder.analyses.metric_change_query import Slots
+
+#: A change smaller than this share of the base is "held steady".
+STEADY = 0.005
+#: Reasons are given for at most this many dimensions, each with a value whose move its size
+#: does not explain by at least this part of the base total (its ``surprise``).
+MAX_REASONS, MIN_SURPRISE = 3, 0.03
+#: "Other" folds many small values and "(none)" is no value: neither names an explanation.
+NAMED = (OTHER, NONE)
+
+
+def dimension_name(d: Breakdown) -> str:
+    """How a dimension is named in results and in ``result.people(dimension=...)``."""
+    if d.on != "event":
+        return f"{d.on} {d.property}"
+    if d.property == NEW_VS_RETURNING:
+        return "new vs returning"
+    for word, column in VISIT_DIMENSIONS.items():
+        if d.property in (word, column):
+            return word
+    return "device" if d.property == "device_type" else d.property.removeprefix("properties.")
+
+
+def compare_words(spec: MetricChangeSpec) -> str:
+    if isinstance(spec.compare, TimeRange):
+        return f"{spec.compare} (scaled to the period's length)"
+    if spec.compare == "previous_period":
+        return "the period before"
+    return f"the average of the {spec.periods_before} periods before"
+
+
+def _unit(days: float) -> str:
+    return {1: "day", 7: "week", 28: "4 weeks"}.get(round(days), f"{days:g}-day period")
+
+
+class Words:
+    """Everything a person reads, from the decompositions of one run."""
+
+    def __init__(
+        self,
+        spec: MetricChangeSpec,
+        plan: Plan,
+        slots: Slots,
+        overall: dict,
+        ranked: list[tuple[str, Decomposition]],
+        traffic: dict[str, dict[str, tuple[float, float]]],
+    ) -> None:
+        self.spec, self.plan, self.slots = spec, plan, slots
+        self.overall, self.ranked, self.traffic = overall, ranked, traffic
+        self.label = plan.name.replace("_", " ")
+
+    # -- numbers ---------------------------------------------------------------------------------
+    def fmt(self, x: float | None) -> str:
+        if x is None:
+            return "n/a"
+        if self.plan.ratio and self.plan.format == "percent":
+            return f"{x:.1%}"
+        if abs(x) >= 100 or (self.plan.format == "count" and x == round(x)):
+            return f"{x:,.0f}"
+        if self.plan.format == "count":  # averages of counts: 2.5 orders a week
+            return f"{x:,.1f}"
+        return f"{x:,.2f}"
+
+    def moved(self, change: float) -> str:
+        if self.plan.ratio and self.plan.format == "percent":
+            return f"{change * 100:+.1f} points"
+        return ("+" if change >= 0 else "-") + self.fmt(abs(change))
+
+    def when(self) -> str:
+        tz = self.spec.zone
+        first = to_local(self.slots.start, tz)
+        last = to_local(self.slots.end, tz) - timedelta(microseconds=1)
+        days = (self.slots.end - self.slots.start).total_seconds() / 86400
+        if isinstance(self.spec.compare, TimeRange):
+            versus = f"{self.spec.compare} (scaled to the same length)"
+        elif self.spec.compare == "previous_period" or self.spec.periods_before == 1:
+            versus = f"the {_unit(days)} before"
+        else:
+            versus = f"the {_unit(days)}ly average of the {self.spec.periods_before} before"
+            if round(days) == 7:
+                versus = f"the weekly average of the {self.spec.periods_before} weeks before"
+        return f"in {_span(first, last)} vs {versus}"
+
+    # -- answer ----------------------------------------------------------------------------------
+    def answer(self) -> str:
+        base = self.overall.get("base", {})
+        current = self.overall.get("current", {})
+        b, c = self._total(base), self._total(current)
+        label = self.label[:1].upper() + self.label[1:]
+        if not b and not c:
+            return f"No {self.label} {self.when()}."
+        steady = b and abs(c - b) <= STEADY * abs(b)
+        if steady:
+            return f"{label} held steady ({self.fmt(b)} -> {self.fmt(c)}) {self.when()}."
+        verb = "rose" if c > b else "fell"
+        if self.plan.ratio:
+            head = f"{label} {verb} from {self.fmt(b)} to {self.fmt(c)} ({self.moved(c - b)})"
+        else:
+            pct = f" {abs(c - b) / b:.0%}" if b else ""
+            head = f"{label} {verb}{pct} ({self.fmt(b)} -> {self.fmt(c)})"
+        sentence = f"{head} {self.when()}"
+        best = self._best()
+        if best is None:
+            return sentence + "; no dimension value stands out: the change is spread evenly."
+        name, d = best
+        return f"{sentence}; {self._explain(name, d)}."
+
+    def _total(self, side: dict) -> float:
+        if not side:
+            return 0.0
+        if self.plan.ratio:
+            return side["p0"] / side["p1"] if side["p1"] else 0.0
+        return side["p0"]
+
+    def _best(self) -> tuple[str, Decomposition] | None:
+        found = self._explained()
+        return found[0] if found else None
+
+    def _explained(self) -> list[tuple[str, Decomposition]]:
+        """Dimensions whose top value's move stands out, best first."""
+        return [(n, d) for n, d in self.ranked if d.score(NAMED) >= MIN_SURPRISE]
+
+    def _explain(self, name: str, d: Decomposition) -> str:
+        top = d.top_of(NAMED)
+        assert top is not None
+        net = d.change
+        word = "rise" if net > 0 else "drop"
+        who = f"{top.value} ({name})"
+        if abs(net) <= STEADY * abs(d.base_total) or top.change * net <= 0:
+            verb = "rose" if top.change > 0 else "fell"
+            text = f"{who} {verb} by {self.moved(abs(top.change))[1:]}"
+            text += f" while the other values moved {self.moved(net - top.change)}"
+        elif (top.share or 0) <= 1.0 + 1e-9:
+            text = f"{who} accounts for {top.share or 0:.0%} of the {word}"
+        else:
+            verb = "rose" if top.change > 0 else "fell"
+            text = (
+                f"{who} {verb} by {self.moved(abs(top.change))[1:]}, more than the whole {word} "
+                f"of {self.moved(abs(net))[1:]} (the other values moved "
+                f"{self.moved(net - top.change)})"
+            )
+        if self.plan.ratio:
+            return text + f" ({self._effects(top)})"
+        return text + f" ({self._traffic(name, top)})"
+
+    def _traffic(self, name: str, top: Contribution) -> str:
+        visits = self.traffic[name].get(top.value, (0.0, 0.0))
+        own = f"its {self.label} {_pct(top.base, top.current)}, visits {_pct(*visits)}"
+        part = traffic_part(top.base, top.current, *visits)
+        if part is None:
+            return own
+        direction = "rose" if top.current > top.base else "fell"
+        per_visit = f"its {self.label} per visit"
+        if part < 1 / 3:
+            return f"{own}: {per_visit} {direction}, not its traffic"
+        if part > 2 / 3:
+            return f"{own}: its traffic {direction}, not its {self.label} per visit"
+        return f"{own}: both its traffic and {per_visit} {direction}"
+
+    def _effects(self, top: Contribution) -> str:
+        rate = f"its {self.label} {self.fmt(top.base_rate)} -> {self.fmt(top.current_rate)}"
+        weight = f"its share {_share(top.base_weight)} -> {_share(top.current_weight)}"
+        effects = (
+            f"rate effect {self.moved(top.rate_effect or 0)}, mix effect "
+            f"{self.moved(top.mix_effect or 0)}, both {self.moved(top.interaction or 0)}"
+        )
+        main = (
+            "its rate moved"
+            if abs(top.rate_effect or 0) >= abs(top.mix_effect or 0)
+            else ("its weight moved")
+        )
+        return f"{rate}, {weight}: {main}; {effects}"
+
+    # -- why -------------------------------------------------------------------------------------
+    def reasons(self) -> list[Reason]:
+        out = []
+        for name, d in self._explained():
+            top = d.top_of(NAMED)
+            assert top is not None
+            before = "weight" if self.plan.ratio else f"{self.label}"
+            sentence = (
+                f"{self._explain(name, d)}; before, it had {_share(top.base_share)} of the "
+                f"{before}."
+            )
+            evidence = _contribution(top) | {
+                "dimension": name,
+                "concentration": d.concentration,
+                "unexplained": d.unexplained,
+            }
+            out.append(
+                Reason(
+                    sentence[:1].upper() + sentence[1:],
+                    "decomposition",
+                    evidence,
+                    people={"dimension": name, "value": top.value, "period": "current"},
+                    experiment=(
+                        f"A split, not a cause: compare {top.value}'s visits in the two periods "
+                        "(landing pages, bids, stock, tracking) to find what changed."
+                    ),
+                )
+            )
+            if len(out) == MAX_REASONS:
+                break
+        return out
+
+    # -- tables and chart ------------------------------------------------------------------------
+    def table(self) -> pa.Table:
+        rows = []
+        for name, d in self.ranked:
+            visits = self.traffic[name]
+            for p in d.parts:
+                rows.append(
+                    {"dimension": name, **_contribution(p)}
+                    | {
+                        "base_visits": visits.get(p.value, (0.0, 0.0))[0],
+                        "current_visits": visits.get(p.value, (0.0, 0.0))[1],
+                    }
+                )
+        return pa.Table.from_pylist(rows, schema=_TABLE)
+
+    def dimensions_table(self) -> pa.Table:
+        rows = []
+        for name, d in self.ranked:
+            top = d.top_of(NAMED)
+            rows.append(
+                {
+                    "dimension": name,
+                    "top_value": top.value if top else None,
+                    "top_share": top.share if top else None,
+                    "top_surprise": top.surprise if top else None,
+                    "score": d.score(NAMED),
+                    "concentration": d.concentration,
+                    "unexplained": d.unexplained,
+                    "values": len(d.parts),
+                }
+            )
+        return pa.Table.from_pylist(rows, schema=_DIMENSIONS)
+
+    def chart(self) -> dict[str, Any]:
+        if not self.ranked:
+            return {"data": [], "layout": {"title": {"text": "No data"}}}
+        name, d = self._best() or self.ranked[0]
+        shown = [p for p in d.parts if p.value != OTHER][:8]
+        rest = sum(p.change for p in d.parts if p not in shown)
+        x = ["before", *(p.value for p in shown)]
+        y = [d.base_total, *(p.change for p in shown)]
+        if rest:
+            x.append("other values")
+            y.append(rest)
+        if abs(d.unexplained) > 1e-12:
+            x.append("counted twice")
+            y.append(d.unexplained)
+        measure = ["absolute", *["relative"] * (len(x) - 1), "total"]
+        x.append("now")
+        y.append(d.current_total)
+        data = [{"type": "waterfall", "x": x, "y": y, "measure": measure, "orientation": "v"}]
+        layout = {
+            "title": {"text": f"{self.label[:1].upper()}{self.label[1:]} {self.when()}, by {name}"},
+            "yaxis": {"title": {"text": self.label}},
+            "showlegend": False,
+        }
+        return {"data": data, "layout": layout}
+
+
+_FLOAT = pa.float64()
+_TABLE = pa.schema(
+    [("dimension", pa.string()), ("value", pa.string())]
+    + [
+        (c, _FLOAT)
+        for c in (
+            "base",
+            "current",
+            "change",
+            "share",
+            "base_share",
+            "surprise",
+            "base_rate",
+            "current_rate",
+            "base_weight",
+            "current_weight",
+            "rate_effect",
+            "mix_effect",
+            "interaction",
+            "base_visits",
+            "current_visits",
+        )
+    ]  # fmt: skip
+)
+_DIMENSIONS = pa.schema(
+    [("dimension", pa.string()), ("top_value", pa.string())]
+    + [(c, _FLOAT) for c in ("top_share", "top_surprise", "score", "concentration", "unexplained")]
+    + [("values", pa.int64())]
+)
+
+
+def _contribution(p: Contribution) -> dict[str, Any]:
+    return {
+        "value": p.value, "base": p.base, "current": p.current, "change": p.change,
+        "share": p.share, "base_share": p.base_share, "surprise": p.surprise,
+        "base_rate": p.base_rate, "current_rate": p.current_rate,
+        "base_weight": p.base_weight, "current_weight": p.current_weight,
+        "rate_effect": p.rate_effect, "mix_effect": p.mix_effect, "interaction": p.interaction,
+    }  # fmt: skip
+
+
+def _pct(base: float, current: float) -> str:
+    return f"{(current - base) / base:+.0%}" if base else "new"
+
+
+def _share(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.0%}"
+
+
+def _span(first: datetime, last: datetime) -> str:
+    if first.date() == last.date():
+        return f"{first:%-d %b %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%-d}-{last:%-d %b %Y}"
+    return f"{first:%-d %b} - {last:%-d %b %Y}"

@@ -1,0 +1,232 @@
+"""The arithmetic of "why did a metric change": a total's change split over the values of one
+dimension, and a ratio's change split into rate, mix and interaction effects (shift-share).
+
+Pure functions on small aggregates (one number per dimension value and period): the engine
+computes the aggregates, these split them, and the tests check them against hand computations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+#: A total that moved by more than this part of its base has a direction to explain.
+MOVED = 0.05
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One dimension value's part of a change.
+
+    ``change`` is what the value adds to the total's change; ``share`` is that part of the total
+    change (None when the total did not move); ``base_share`` how big the value was before (its
+    part of the base total, or of the base denominator for ratios); ``surprise`` the part of its
+    change that its size does not explain, ``change - base_share x total change`` (a value that
+    moves with the total has none; one that moves while the total stays put has all). For ratio
+    metrics ``change`` is ``rate_effect + mix_effect + interaction``, with the value's rates
+    and weights.
+    """
+
+    value: str
+    base: float
+    current: float
+    change: float
+    share: float | None
+    base_share: float | None
+    surprise: float = 0.0
+    base_rate: float | None = None
+    current_rate: float | None = None
+    base_weight: float | None = None
+    current_weight: float | None = None
+    rate_effect: float | None = None
+    mix_effect: float | None = None
+    interaction: float | None = None
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """A change split over the values of one dimension, biggest contributions first.
+
+    ``unexplained`` is the part of the change the values do not add up to: people counted under
+    two values (unique counts, visitors of two channels), or the gap between a ratio's pooled
+    rate over the values and the metric measured as a whole. 0 for sums and counts of rows.
+    """
+
+    base_total: float
+    current_total: float
+    parts: list[Contribution] = field(default_factory=list)
+    unexplained: float = 0.0
+
+    @property
+    def change(self) -> float:
+        return self.current_total - self.base_total
+
+    @property
+    def top(self) -> Contribution | None:
+        """The value whose move its size explains least (None when nothing moved); when the
+        total moved by more than ``MOVED`` of its base, only values moving the same way count
+        (a channel that grew explains no fall)."""
+        return self.top_of()
+
+    def top_of(self, exclude: tuple[str, ...] = ()) -> Contribution | None:
+        """``top`` among the values not in ``exclude`` (such as the folded "Other")."""
+        moved = [p for p in self.parts if p.value not in exclude and p.surprise]
+        if abs(self.change) > MOVED * abs(self.base_total):
+            moved = [p for p in moved if p.change * self.change > 0]
+        return max(moved, key=lambda p: (abs(p.surprise), p.value)) if moved else None
+
+    @property
+    def concentration(self) -> float:
+        """Herfindahl index of the absolute contributions: 1 when one value holds all of the
+        movement, 1/n when n values move alike; 0 when nothing moved."""
+        moves = [abs(p.change) for p in self.parts]
+        total = sum(moves)
+        return sum((m / total) ** 2 for m in moves) if total else 0.0
+
+    def score(self, exclude: tuple[str, ...] = ()) -> float:
+        """How well the dimension explains the change: its top value's surprise as a part of the
+        base total (the same base for every dimension of a metric, so scores compare)."""
+        top = self.top_of(exclude)
+        if top is None:
+            return 0.0
+        scale = abs(self.base_total) or abs(self.current_total) or 1.0
+        return abs(top.surprise) / scale
+
+
+def _share(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def additive(
+    values: Sequence[str],
+    base: Sequence[float],
+    current: Sequence[float],
+    *,
+    base_total: float | None = None,
+    current_total: float | None = None,
+) -> Decomposition:
+    """A count or sum split by value: each value adds ``current - base`` to the change.
+
+    Totals default to the sums of the values; give them when values overlap (unique people).
+
+    >>> d = additive(["a", "b"], [10, 30], [4, 31])
+    >>> [(p.value, p.change, p.share) for p in d.parts]
+    [('a', -6, 1.2), ('b', 1, -0.2)]
+    """
+    b_total = float(sum(base)) if base_total is None else base_total
+    c_total = float(sum(current)) if current_total is None else current_total
+    change = c_total - b_total
+    parts = []
+    for v, b, c in zip(values, base, current, strict=True):
+        size = _share(b, b_total)
+        surprise = (c - b) - (size or 0.0) * change
+        parts.append(Contribution(v, b, c, c - b, _share(c - b, change), size, surprise))
+    explained = sum(p.change for p in parts)
+    return Decomposition(b_total, c_total, _ranked(parts), change - explained)
+
+
+def shift_share(
+    values: Sequence[str],
+    base_numerator: Sequence[float],
+    base_denominator: Sequence[float],
+    current_numerator: Sequence[float],
+    current_denominator: Sequence[float],
+    *,
+    base_rate: float | None = None,
+    current_rate: float | None = None,
+) -> Decomposition:
+    """A ratio's change (conversion rate, order value) split by value into three effects.
+
+    With ``w`` a value's weight (its part of the denominator), ``r`` its rate and ``R`` the
+    pooled rate ``sum(w r)``, in the base (0) and current (1) periods:
+    rate effect ``w0 (r1 - r0)``: the value's own rate moved;
+    mix effect ``(w1 - w0)(r0 - R0)``: its weight moved (centred on ``R0``, so a shift towards a
+    value converting at the average changes nothing; the weights' moves sum to 0, so the total is
+    the textbook ``sum((w1 - w0) r0)``);
+    interaction ``(w1 - w0)(r1 - r0)``: both at once.
+    The three summed over values are exactly ``R1 - R0``. A value absent from one period has no
+    rate there, so it counts as all mix. ``base_rate``/``current_rate``: the metric measured as
+    a whole, when it differs from the pooled rate (overlapping values); the gap is unexplained.
+
+    >>> d = shift_share(["a", "b"], [10, 10], [100, 100], [5, 10], [100, 100])
+    >>> [(p.value, p.rate_effect, p.mix_effect) for p in d.parts]
+    [('a', -0.025, 0.0), ('b', 0.0, 0.0)]
+    """
+    d0_total, d1_total = float(sum(base_denominator)), float(sum(current_denominator))
+    pooled0 = sum(base_numerator) / d0_total if d0_total else 0.0
+    pooled1 = sum(current_numerator) / d1_total if d1_total else 0.0
+    r0_total = pooled0 if base_rate is None else base_rate
+    r1_total = pooled1 if current_rate is None else current_rate
+    change = r1_total - r0_total
+    # Centring needs weights summing to 1 in both periods; with an empty period it is skipped.
+    centre = pooled0 if d0_total and d1_total else 0.0
+    parts = []
+    rows = zip(
+        values, base_numerator, base_denominator, current_numerator, current_denominator,
+        strict=True,
+    )  # fmt: skip
+    for value, n0, d0, n1, d1 in rows:
+        if not d0 and not d1:
+            continue
+        w0 = d0 / d0_total if d0_total else 0.0
+        w1 = d1 / d1_total if d1_total else 0.0
+        r0 = n0 / d0 if d0 else None
+        r1 = n1 / d1 if d1 else None
+        # A value missing from one period takes its other rate there: its part is all mix.
+        a0 = r0 if r0 is not None else r1
+        a1 = r1 if r1 is not None else r0
+        assert a0 is not None and a1 is not None
+        rate = w0 * (a1 - a0)
+        mix = (w1 - w0) * (a0 - centre)
+        interaction = (w1 - w0) * (a1 - a0)
+        total = rate + mix + interaction
+        parts.append(
+            Contribution(
+                value,
+                float(n0),
+                float(n1),
+                total,
+                _share(total, change),
+                w0,
+                surprise=total - w0 * change,
+                base_rate=r0,
+                current_rate=r1,
+                base_weight=w0,
+                current_weight=w1,
+                rate_effect=rate,
+                mix_effect=mix,
+                interaction=interaction,
+            )  # fmt: skip
+        )
+    unexplained = (r1_total - pooled1) - (r0_total - pooled0)
+    return Decomposition(r0_total, r1_total, _ranked(parts), unexplained)
+
+
+def _ranked(parts: list[Contribution]) -> list[Contribution]:
+    return sorted(parts, key=lambda p: (-abs(p.change), p.value))
+
+
+def rank(
+    decompositions: dict[str, Decomposition], exclude: tuple[str, ...] = ()
+) -> list[tuple[str, Decomposition]]:
+    """Dimensions best explaining the change first (by their top value's surprise)."""
+    return sorted(decompositions.items(), key=lambda kv: (-kv[1].score(exclude), kv[0]))
+
+
+def traffic_part(
+    base_count: float, current_count: float, base_traffic: float, current_traffic: float
+) -> float | None:
+    """How much of a count's change its traffic explains, on the log scale: count = traffic x
+    rate, so ``log(c1/c0) = log(t1/t0) + log(rate1/rate0)``; returns ``log(t1/t0) / log(c1/c0)``
+    (1: traffic alone, 0: the rate alone). None when a number is 0 or the count did not move.
+
+    >>> traffic_part(100, 50, 200, 200) == 0, traffic_part(100, 50, 200, 100)
+    (True, 1.0)
+    """
+    if min(base_count, current_count, base_traffic, current_traffic) <= 0:
+        return None
+    moved = math.log(current_count / base_count)
+    if abs(moved) < 1e-12:
+        return None
+    return math.log(current_traffic / base_traffic) / moved
