@@ -360,6 +360,12 @@ def test_planted_churn_causes_come_first(demos, seed):
     assert USAGE in first_two and first_two & set(TICKETS), first_two
     for r in causes[:2]:
         assert r["lift"] > 1.5 and r["lift_low"] > 1, r
+    # Effect sizes within docs/demo-data.md's tolerance (truth 10, in added churn probability):
+    # low usage +0.18-0.42, many tickets (>= 5 in the 90 days) +0.13-0.37.
+    table = {r["feature"]: r for r in result.table.to_pylist()}
+    for feature, (low, high) in ((USAGE, (0.18, 0.42)), (TICKETS[1], (0.13, 0.37))):
+        added = table[feature]["rate_with"] - table[feature]["rate_without"]
+        assert low <= added <= high, (feature, added)
     # Nothing about the account itself matters: industry, plan, country are never drivers.
     assert not [r["feature"] for r in rows if r["kind"] == "account"]
     assert result.why[0].people == {"feature": rows[0]["feature"]}
