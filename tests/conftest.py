@@ -9,6 +9,9 @@ import importlib.util
 import itertools
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,11 +86,19 @@ def demo_build(tmp_path_factory):
 DEMO_SEEDS = (0, 1, 2)
 
 
-def _build_demo(seed: int, folder: str) -> None:
-    from wayfinder.demo import build
-
-    db = f"duckdb:///{folder}/demo.duckdb"
-    build(db, people=DEMO_PEOPLE, seed=seed, out_dir=f"{folder}/files")
+def _start_build(seed: int, folder: Path) -> subprocess.Popen:
+    """A demo build in its own process (not a fork: this one may hold a Spark JVM)."""
+    code = (
+        "import sys; from wayfinder.demo import build; "
+        "build(f'duckdb:///{sys.argv[1]}', people=int(sys.argv[2]), seed=int(sys.argv[3]), "
+        "out_dir=sys.argv[4])"
+    )
+    args = [folder / "demo.duckdb", DEMO_PEOPLE, seed, folder / "files"]
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -95,12 +106,10 @@ def demo_seeds(request, tmp_path_factory):
     """``{seed: db path}`` for every seed of ``DEMO_SEEDS``, built once per run: seed 0 is
     ``demo_build``'s, the others build in other processes meanwhile. The why engine's planted
     truths are checked on all of them."""
-    from concurrent.futures import ProcessPoolExecutor
-
     folders = {s: tmp_path_factory.mktemp(f"demo_seed{s}") for s in DEMO_SEEDS if s != DEMO_SEED}
-    with ProcessPoolExecutor(len(folders)) as pool:
-        jobs = [pool.submit(_build_demo, s, str(f)) for s, f in folders.items()]
-        dbs = {DEMO_SEED: request.getfixturevalue("demo_build")[0]}
-        for job in jobs:
-            job.result()
+    builds = [_start_build(s, f) for s, f in folders.items()]
+    dbs = {DEMO_SEED: request.getfixturevalue("demo_build")[0]}
+    for proc in builds:
+        _, err = proc.communicate()
+        assert proc.returncode == 0, err.decode()[-2000:]
     return dbs | {s: f / "demo.duckdb" for s, f in folders.items()}

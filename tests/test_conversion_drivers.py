@@ -5,11 +5,8 @@ outcome, the repeat features; the generic pipeline on synthetic units; the demo'
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import timedelta
-from pathlib import Path
 
 import ibis
 import numpy as np
@@ -259,33 +256,10 @@ def test_unbalanced_outcome_is_warned():
 NO_EFFECT = ("page:/about", "page:/careers", "page:/blog/campfire-recipes")
 
 
-def _start_build(db: Path, seed: int, files: Path) -> subprocess.Popen:
-    """A demo build in its own process (the Spark JVM of this one must not be forked)."""
-    code = (
-        "import sys; from wayfinder.demo import build; "
-        "build(f'duckdb:///{sys.argv[1]}', people=20_000, seed=int(sys.argv[2]), "
-        "out_dir=sys.argv[3])"
-    )
-    return subprocess.Popen(
-        [sys.executable, "-c", code, str(db), str(seed), str(files)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
 @pytest.fixture(scope="module")
-def demo_results(request, tmp_path_factory):
-    """Conversion drivers of purchases on the demo shop, seeds 0 (the shared build), 1 and 2.
-    Seeds 1 and 2 build in other processes while seed 0's shared build runs (or is reused)."""
-    dbs, builds = {}, []
-    for seed in (1, 2):
-        tmp = tmp_path_factory.mktemp(f"demo{seed}")
-        dbs[seed] = tmp / "demo.duckdb"
-        builds.append(_start_build(dbs[seed], seed, tmp / "files"))
-    dbs[0] = request.getfixturevalue("demo_build")[0]
-    for proc in builds:
-        _, err = proc.communicate()
-        assert proc.returncode == 0, err.decode()[-2000:]
+def demo_results(demo_seeds):
+    """Conversion drivers of purchases on the demo shop, seeds 0, 1 and 2 (built once per run)."""
+    dbs = demo_seeds
     results = {}
     for seed, db in sorted(dbs.items()):
         ws = wayfinder.open(f"duckdb:///{db}", "shop")
