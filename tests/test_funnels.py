@@ -561,3 +561,11 @@ def test_demo_mobile_drops_at_the_payment_step(demo):
     assert 0.4 <= ratio["payment"] <= 0.6
     assert 0.93 <= ratio["shipping"] <= 1.07 and 0.93 <= ratio["review"] <= 1.07
     assert "payment" in result.answer and "mobile" in result.answer
+    # The why: the step where the devices differ most, and the device that lags there.
+    (reason,) = result.why
+    assert (reason.evidence["group"], reason.evidence["step"]) == ("mobile", 3)
+    assert reason.sentence.startswith("At shipping > payment, mobile (device_type)")
+    dropped = result.people(**reason.people, limit=100_000).num_rows
+    rows = result.table.to_pylist()
+    mobile = {r["step"]: r["people"] for r in rows if r["breakdown"] == "mobile"}
+    assert dropped == mobile[2] - mobile[3]

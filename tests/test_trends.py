@@ -724,6 +724,12 @@ def test_demo_weekly_orders_by_visit_channel_show_the_paid_search_drop(shop):
     )
     assert 0.25 <= ratio(weeks["Paid Search"]) <= 0.8
     assert 0.7 <= ratio(others) <= 1.4  # seed 0: Paid Search x0.36, the others together x1.02
+    # The why: the last week's change decomposed by the breakdown names Paid Search.
+    (reason,) = result.why
+    assert reason.claim == "decomposition" and reason.evidence["value"] == "Paid Search"
+    assert reason.evidence["share"] > 0.5
+    assert shop.trend(event="purchase", interval="week").why == []  # no breakdown, no split
+    assert result.people(**reason.people).num_rows == weeks["Paid Search"][-1]
 
 
 def test_demo_snapshot_metric_comes_from_the_semantic_layer(demo_build):

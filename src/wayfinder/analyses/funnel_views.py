@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from wayfinder.analyses.funnel_dropped import dropped_paths
 from wayfinder.analyses.funnel_steps import reach
+from wayfinder.analyses.reasons import Reason
 from wayfinder.analyses.runner import Output
 from wayfinder.errors import ConfigError
 
@@ -49,7 +50,39 @@ def funnel_output(spec: FunnelSpec, pop: Population) -> Output:
         chart=chart(spec, names, table),
         tables=tables,
         drill=lambda **selector: drill(spec, pop, top, **selector),
+        why=why(spec, names, table),
     )
+
+
+def why(spec: FunnelSpec, names: list[str], table: pa.Table) -> list[Reason]:
+    """With a breakdown: the step where groups differ most, and the group that lags there, with
+    its conversion against everyone else's at that step (from the funnel's own counts)."""
+    if spec.breakdown is None:
+        return []
+    rows = table.to_pylist()
+    best: tuple[float, int, str, float, float] | None = None
+    for k in range(2, len(names) + 1):
+        reached = {r["breakdown"]: r["people"] for r in rows if r["step"] == k}
+        before = {r["breakdown"]: r["people"] for r in rows if r["step"] == k - 1}
+        for group, n_before in before.items():
+            rest_before = sum(before.values()) - n_before
+            if n_before < 30 or rest_before < 30:  # too few people to say anything
+                continue
+            rate = reached.get(group, 0) / n_before
+            rest = (sum(reached.values()) - reached.get(group, 0)) / rest_before
+            if rest and (best is None or rate / rest < best[0]):
+                best = (rate / rest, k, group, rate, rest)
+    if best is None or best[0] > 0.9:
+        return []
+    ratio, k, group, rate, rest = best
+    sentence = (
+        f"At {names[k - 2]} > {names[k - 1]}, {group} ({spec.breakdown}) continues {rate:.0%} "
+        f"of the time against {rest:.0%} for everyone else ({ratio:.2f}x): the biggest gap "
+        f"between groups in this funnel."
+    )
+    evidence = {"step": k, "group": group, "rate": rate, "rate_others": rest, "ratio": ratio}
+    return [Reason(sentence, "decomposition", evidence, people={"step": k - 1, "dropped": True,
+                                                                 "breakdown": group})]  # fmt: skip
 
 
 # -- breakdown groups ----------------------------------------------------------------------------

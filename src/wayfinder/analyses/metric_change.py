@@ -13,6 +13,7 @@ dimension runs in the engine; only a few numbers per value and period come back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from wayfinder.workspace import Workspace
 
 DEFAULT_DIMENSIONS = ("channel", "campaign", "device_type", "country", Q.NEW_VS_RETURNING)
+#: The best dimensions whose top values are cross-checked against each other (one grouped query
+#: per pair): a value's move that is mostly another's falls behind it.
+CROSS_CHECKED = 3
 
 
 class MetricChangeSpec(SpecBase):
@@ -177,6 +181,7 @@ class MetricChangeRunner(Runner):
         rows = Q.measured_events(pop, p.parts, slots)
         scale = _scale(slots)
         decomps: dict[str, D.Decomposition] = {}
+        dims = {W.dimension_name(d): d for d in spec.dimensions}
         keyed_of: dict[str, Any] = {}
         traffic: dict[str, dict[str, tuple[float, float]]] = {}
         rank_part = 1 if p.ratio else 0
@@ -194,8 +199,10 @@ class MetricChangeRunner(Runner):
                 traffic[name] = {
                     v: (x["base"]["visits"], x["current"]["visits"]) for v, x in values.items()
                 }
-        ranked = D.rank(decomps, exclude=W.NAMED)
-        words = W.Words(spec, p, slots, overall, ranked, traffic)
+            ranked = D.rank(decomps, exclude=W.NAMED)
+            held = _cross_check(p, pop, tagged, slots, scale, dims, ranked)
+        ranked = _reordered(ranked, held)
+        words = W.Words(spec, p, slots, overall, ranked, traffic, held)
         kept = {n: [c.value for c in d.parts if c.value != Q.OTHER] for n, d in decomps.items()}
 
         def drill(
@@ -291,6 +298,66 @@ def _decompose(p: Plan, values: dict[str, dict], overall: dict) -> D.Decompositi
         [x["p0"] for x in c], [x["p1"] for x in c],
         base_rate=_rate(base_total), current_rate=_rate(current_total),
     )  # fmt: skip
+
+
+def _cross_check(
+    p: Plan,
+    pop: Population,
+    tagged: Any,
+    slots: Q.Slots,
+    scale: float,
+    dims: dict[str, Breakdown],
+    ranked: list[tuple[str, D.Decomposition]],
+) -> dict[tuple[str, str], float]:
+    """``{(a, b): a's surprise with b's top value held out, as a part of the base total}`` for
+    the top values of the best ``CROSS_CHECKED`` dimensions that explain the change: per pair one
+    grouped query returns the four cells (in or out of each value) per slot, and each value's
+    change is decomposed again over the rows outside the other value."""
+    found = [(n, d) for n, d in ranked[:CROSS_CHECKED] if d.score(W.NAMED) >= W.MIN_SURPRISE]
+    if len(found) < 2:
+        return {}
+    tops = {n: d.top_of(W.NAMED) for n, d in found}
+    held: dict[tuple[str, str], float] = {}
+    for (a, d), (b, _) in combinations(found, 2):
+        top_a, top_b = tops[a], tops[b]
+        assert top_a is not None and top_b is not None
+        pair = ((dims[a], top_a.value), (dims[b], top_b.value))
+        rows = pop.ws.engine.to_arrow(Q.crossed(pop, tagged, pair, slots, p.parts)).to_pylist()
+        for r in rows:
+            r["_key"] = (bool(r.pop("_a")), bool(r.pop("_b")))
+        cells = _per_slot(rows, scale, key="_key")
+        base = abs(d.base_total) or abs(d.current_total) or 1.0
+        held[a, b] = _held(p, cells, top_a, first=True) / base
+        held[b, a] = _held(p, cells, top_b, first=False) / base
+    return held
+
+
+def _held(p: Plan, cells: dict, top: D.Contribution, first: bool) -> float:
+    """``top``'s surprise among the rows outside the other value: its value vs the rest there."""
+    empty = {side: {"visits": 0.0, "p0": 0.0, "p1": 0.0} for side in ("base", "current")}
+
+    def cell(mine: bool) -> dict:
+        return cells.get((mine, False) if first else (False, mine), empty)
+
+    values = {top.value: cell(True), "\0rest": cell(False)}
+    outside = {
+        side: {c: sum(v[side][c] for v in values.values()) for c in ("p0", "p1")}
+        for side in ("base", "current")
+    }
+    return D.held_out(_decompose(p, values, outside), top.value, top)
+
+
+def _reordered(
+    ranked: list[tuple[str, D.Decomposition]], held: dict[tuple[str, str], float]
+) -> list[tuple[str, D.Decomposition]]:
+    """The cross-checked dimensions first, by what of their top value's move survives."""
+    if not held:
+        return ranked
+    checked = list(dict.fromkeys(a for a, _ in held))
+    of = dict(ranked)
+    scores = {n: of[n].score(W.NAMED) for n in checked}
+    order = D.cross_checked(checked, scores, held)
+    return [(n, of[n]) for n in order] + [(n, d) for n, d in ranked if n not in checked]
 
 
 def _rate(total: dict) -> float:

@@ -171,6 +171,23 @@ def by_value(keyed: ir.Table, parts: tuple[Part, ...], rank_part: int, top: int)
     return mapped.group_by(["_slot", "_key"]).aggregate(**_aggregates(mapped, parts))
 
 
+def crossed(
+    pop: Population,
+    rows: ir.Table,
+    pair: tuple[tuple[Breakdown, str], tuple[Breakdown, str]],
+    slots: Slots,
+    parts: tuple[Part, ...],
+) -> ir.Table:
+    """One row per ``(_slot, _a, _b)``: ``visits`` and ``p{i}`` of the rows in (``True``) or out
+    of each of two dimension values, the four cells of a cross-check (a value's change outside
+    the other value)."""
+    t = rows
+    for flag, (dimension, value) in zip(("_a", "_b"), pair, strict=True):
+        keyed = with_key(pop, t, dimension, slots)
+        t = keyed.mutate(**{flag: keyed._key == value}).drop("_key")
+    return t.group_by(["_slot", "_a", "_b"]).aggregate(**_aggregates(t, parts))
+
+
 def totals(rows: ir.Table, parts: tuple[Part, ...]) -> ir.Table:
     """One row per slot: the metric's parts measured as a whole (people counted once)."""
     return rows.group_by("_slot").aggregate(**_aggregates(rows, parts))

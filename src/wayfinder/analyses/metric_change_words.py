@@ -63,9 +63,11 @@ class Words:
         overall: dict,
         ranked: list[tuple[str, Decomposition]],
         traffic: dict[str, dict[str, tuple[float, float]]],
+        held: dict[tuple[str, str], float] | None = None,
     ) -> None:
         self.spec, self.plan, self.slots = spec, plan, slots
         self.overall, self.ranked, self.traffic = overall, ranked, traffic
+        self.held = held or {}
         self.label = plan.name.replace("_", " ")
 
     # -- numbers ---------------------------------------------------------------------------------
@@ -159,8 +161,32 @@ class Words:
                 f"{self.moved(net - top.change)})"
             )
         if self.plan.ratio:
-            return text + f" ({self._effects(top)})"
-        return text + f" ({self._traffic(name, top)})"
+            return text + f" ({self._effects(top)})" + self._crossed(name, word)
+        return text + f" ({self._traffic(name, top)})" + self._crossed(name, word)
+
+    def _crossed(self, name: str, word: str) -> str:
+        """The cross-check in words, for the best dimension against the runner-up it beat."""
+        if not self.held or name != self.ranked[0][0]:
+            return ""
+        other = next((b for a, b in self.held if a == name), None)
+        if other is None:
+            return ""
+        of = dict(self.ranked)
+        mine, theirs = of[name].top_of(NAMED), of[other].top_of(NAMED)
+        assert mine is not None and theirs is not None
+        kept = abs(self.held[name, other]) / (of[name].score(NAMED) or 1.0)
+        kept_other = abs(self.held[other, name]) / (of[other].score(NAMED) or 1.0)
+        move = "dip" if word == "drop" else "jump"
+        text = (
+            f"; the {word} is {mine.value}'s outside {theirs.value} too ({kept:.0%} of its "
+            f"surprise remains without {theirs.value}), "
+        )
+        if kept_other < 0.5:
+            return text + (
+                f"{theirs.value}'s {move} is mostly {mine.value}'s ({kept_other:.0%} remains "
+                f"without {mine.value})"
+            )
+        return text + f"{theirs.value}'s {move} persists without {mine.value} ({kept_other:.0%})"
 
     def _traffic(self, name: str, top: Contribution) -> str:
         visits = self.traffic[name].get(top.value, (0.0, 0.0))
@@ -205,6 +231,7 @@ class Words:
                 "dimension": name,
                 "concentration": d.concentration,
                 "unexplained": d.unexplained,
+                "held_out": {b: x for (a, b), x in self.held.items() if a == name},
             }
             out.append(
                 Reason(

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from wayfinder.analyses import periods as P
 from wayfinder.analyses import trend_query as Q
+from wayfinder.analyses.reasons import Reason
 from wayfinder.analyses.runner import Output
 
 if TYPE_CHECKING:
@@ -47,7 +48,48 @@ def output(spec: TrendSpec, win: Q.Windows, series: Series, drill: Any = None) -
         answer=answer(spec, series),
         chart=chart(spec, win, series),
         drill=drill,
+        why=why(spec, series),
     )
+
+
+def why(spec: TrendSpec, s: Series) -> list[Reason]:
+    """With a breakdown of an additive measure, the value that moved the last period most: the
+    decomposition of the change from the period before (from the trend's own numbers)."""
+    from wayfinder.explain.decompose import additive
+
+    additive_measure = spec.metric is None and spec.measure in ("count", "sum", "unique_people")
+    if spec.breakdown is None or not additive_measure or len(s.periods) < 2:
+        return []
+    last, before = s.periods[-1], s.periods[-2]
+    groups = [g for g in s.groups if g is not None]
+    base = [s.value.get((before, g)) or 0.0 for g in groups]
+    current = [s.value.get((last, g)) or 0.0 for g in groups]
+    totals = {}
+    if spec.measure == "unique_people":  # people may count under two values
+        totals = {"base_total": s.value.get((before, None)), "current_total": None}
+        totals = {k: v for k, v in totals.items() if v is not None}
+    d = additive(groups, base, current, **totals)
+    if not d.parts or not d.current_total - d.base_total:
+        return []
+    top = max(d.parts, key=lambda part: abs(part.surprise))
+    moved = d.current_total - d.base_total
+    direction = "rose" if moved > 0 else "fell"
+    pct = f" {abs(moved) / d.base_total:.0%}" if d.base_total else ""
+    share = f"{top.share:.0%} of the change" if top.share is not None else "the change"
+    own = f"{(top.current - top.base) / top.base:+.0%}" if top.base else "new"
+    last_label, before_label = P.label(last, spec.interval), P.label(before, spec.interval)
+    sentence = (
+        f"{measure_phrase(spec).capitalize()} {direction}{pct} in the period of {last_label} "
+        f"against {before_label}; {top.value} ({spec.breakdown}) accounts for {share} "
+        f"(its own {own}, {top.base:,.0f} -> {top.current:,.0f})."
+    )
+    evidence = {
+        "period": str(last_label), "before": str(before_label), "value": top.value,
+        "change": top.change, "share": top.share, "surprise": top.surprise,
+        "total_before": d.base_total, "total": d.current_total,
+    }  # fmt: skip
+    selector = {"period": str(last_label), "breakdown": top.value}
+    return [Reason(sentence, "decomposition", evidence, people=selector)]
 
 
 def table(spec: TrendSpec, win: Q.Windows, s: Series) -> pa.Table:

@@ -230,3 +230,39 @@ def traffic_part(
     if abs(moved) < 1e-12:
         return None
     return math.log(current_traffic / base_traffic) / moved
+
+
+def held_out(within: Decomposition, value: str, full: Contribution) -> float:
+    """The part of ``full`` (a value's contribution to the whole change) that persists in
+    ``within``, the same metric split into ``value`` vs the rest over the rows outside another
+    candidate's value: the value's surprise there, counted only while it moves the way it did
+    overall (a dip that turns into a rise once the other value is held out explains nothing).
+
+    >>> full = additive(["a", "b"], [50, 50], [10, 70]).top
+    >>> held_out(additive(["a", "rest"], [25, 25], [5, 35]), "a", full)
+    -15.0
+    """
+    part = next((p for p in within.parts if p.value == value), None)
+    if part is None or part.surprise * full.surprise <= 0:
+        return 0.0
+    return part.surprise
+
+
+def cross_checked(
+    order: Sequence[str], scores: dict[str, float], held: dict[tuple[str, str], float]
+) -> list[str]:
+    """Candidates from different dimensions reordered by what survives the others: ``held[a, b]``
+    is a's surprise with b's value held out, as a part of the same base as ``scores`` (a's own).
+    A candidate's robust score is its smallest held-out score against every other candidate; the
+    candidates are sorted by it (ties keep ``order``). A value whose move is mostly another's
+    (mobile's dip, when the drop is Paid Search's on every device) falls behind that one.
+
+    >>> cross_checked(["mobile", "paid"], {"mobile": .3, "paid": .25},
+    ...               {("mobile", "paid"): .05, ("paid", "mobile"): .2})
+    ['paid', 'mobile']
+    """
+    robust = {
+        a: min((abs(held.get((a, b), scores[a])) for b in order if b != a), default=scores[a])
+        for a in order
+    }
+    return sorted(order, key=lambda a: (-robust[a], order.index(a)))
