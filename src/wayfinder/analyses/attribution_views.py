@@ -196,11 +196,10 @@ def _values(pt: PathTable, credits: dict[str, Credit]) -> list[str]:
 
 
 def _touched(pt: PathTable) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for path, c, n in zip(pt.paths, pt.conversions, pt.nulls, strict=True):
-        for token in set(path):
-            out[token] = out.get(token, 0.0) + float(c + n)
-    return out
+    """Journeys whose path holds each value at least once."""
+    if not pt.paths:
+        return {}
+    return dict(zip(pt.channels, map(float, pt.journeys_touched()), strict=True))
 
 
 def _converting_touched(pt: PathTable) -> dict[str, float]:
