@@ -195,19 +195,12 @@ def _values(pt: PathTable, credits: dict[str, Credit]) -> list[str]:
     return sorted(names, key=lambda n: (-touched.get(n, 0.0), n))
 
 
-def _touched(pt: PathTable) -> dict[str, float]:
-    """Journeys whose path holds each value at least once."""
+def _touched(pt: PathTable, *, converting: bool = False) -> dict[str, float]:
+    """Journeys (with ``converting``: converting journeys) whose path holds each value."""
     if not pt.paths:
         return {}
-    return dict(zip(pt.channels, map(float, pt.journeys_touched()), strict=True))
-
-
-def _converting_touched(pt: PathTable) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for path, c in zip(pt.paths, pt.conversions, strict=True):
-        for token in set(path):
-            out[token] = out.get(token, 0.0) + float(c)
-    return out
+    counts = pt.journeys_touched(converting=converting)
+    return dict(zip(pt.channels, map(float, counts), strict=True))
 
 
 def _wide(
@@ -219,7 +212,7 @@ def _wide(
     cis: dict[str, Any],
 ) -> pa.Table:
     """One row per dimension value: journeys touched, then each model's credit in ``measure``."""
-    touched, converting = _touched(pt), _converting_touched(pt)
+    touched, converting = _touched(pt), _touched(pt, converting=True)
     cols: dict[str, list[Any]] = {
         dim: values,
         "journeys": [touched.get(v, 0.0) for v in values],

@@ -161,11 +161,13 @@ class PathTable:
         position = np.arange(len(flat), dtype=np.int64) - np.repeat(starts, lengths)
         return Touches(channels, channel, path, position, starts, lengths)
 
-    def journeys_touched(self) -> np.ndarray:
-        """Journeys whose path holds each channel at least once, in ``channels`` order."""
+    def journeys_touched(self, *, converting: bool = False) -> np.ndarray:
+        """Journeys whose path holds each channel at least once, in ``channels`` order; with
+        ``converting``, only the journeys that converted."""
         t = self.touches()
         pair = np.unique(t.path * len(t.channels) + t.channel)
-        weight = (self.conversions + self.nulls)[pair // len(t.channels)]
+        journeys = self.conversions if converting else self.conversions + self.nulls
+        weight = journeys[pair // len(t.channels)]
         return np.bincount(pair % len(t.channels), weights=weight, minlength=len(t.channels))
 
     def group_small(self, keep: int, other: str = "Other") -> PathTable:
