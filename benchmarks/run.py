@@ -59,6 +59,11 @@ def main() -> None:
         help="run only the conversion-drivers benchmark on an existing demo database",
     )
     parser.add_argument(
+        "--only-ask",
+        metavar="DB",
+        help="run only the ask benchmark (parse time, scores) on an existing demo database",
+    )
+    parser.add_argument(
         "--only-demo",
         action="store_true",
         help="run only the demo and journeys cases and replace their section of RESULTS.md",
@@ -90,6 +95,9 @@ def main() -> None:
     if args.only_drivers:
         drivers(Path(args.only_drivers))
         return
+    if args.only_ask:
+        ask(Path(args.only_ask))
+        return
 
     from benchmarks.segment_data import write
 
@@ -110,6 +118,7 @@ def main() -> None:
     if args.demo_people:
         replace_section(ANALYSES_HEADING, analyses_section(Path(results["demo"]["database"])))
         drivers(Path(results["demo"]["database"]))
+        ask(Path(results["demo"]["database"]))
     print(text)
     if args.journeys:
         attribution(args)
@@ -118,6 +127,13 @@ def main() -> None:
 def drivers(database: Path) -> None:
     """Conversion drivers over the demo's shop workspace beside a bare scan of the same rows."""
     from benchmarks.bench_drivers import HEADING, section
+
+    replace_section(HEADING, section(database, machine()))
+
+
+def ask(database: Path) -> None:
+    """Reading questions: parse time beside tokenising, and the scores of each question set."""
+    from benchmarks.bench_ask import HEADING, section
 
     replace_section(HEADING, section(database, machine()))
 

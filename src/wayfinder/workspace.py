@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,8 @@ class Workspace:
         self.engine = engine
         self.name = check_workspace_name(name)
         self.config_dir = Path(config_dir) if config_dir is not None else None
+        #: The ask lexicon of this workspace, built on the first question.
+        self._asker: Any = None
         self._catalog: Any = None
         #: People every analysis leaves out (test accounts, staff): person or account filters,
         #: e.g. ``"person: email matches '@summit-outdoor[.]com$'"``.
@@ -141,6 +144,7 @@ class Workspace:
         """New data or a new stitching run makes derived tables stale; they rebuild on demand."""
         from wayfinder.model.touchpoints import TOUCHPOINTS
 
+        self._asker = None  # its lexicon lists the workspace's names, which may have changed
         if self.engine.has_table(TOUCHPOINTS.name, self.name):
             self.engine.drop_table(TOUCHPOINTS.name, self.name)
 
@@ -205,6 +209,18 @@ class Workspace:
         return self.run({"kind": "metric_change", **spec})
 
     # -- reading -----------------------------------------------------------------------------
+    def ask(self, question: str, today: date | None = None) -> Any:
+        """A plain-English question: ``wf.ask("top 3 paths of buyers last quarter")`` gives an
+        ``Answer`` with the interpretation, the spec it ran, the result and the why, or a
+        clarification, a refusal or "not available yet" (see docs/ask.md). The lexicon is built
+        from the workspace on the first question and reused."""
+        if self._asker is None:
+            from wayfinder.ask.answer import Asker
+            from wayfinder.ask.llm import LLMConfig
+
+            self._asker = Asker(self, llm=LLMConfig.from_env())
+        return self._asker.ask(question, today)
+
     def table(self, name: str) -> ir.Table:
         return self.engine.table(name, self.name)
 

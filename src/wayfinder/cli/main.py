@@ -196,6 +196,7 @@ def _register_commands() -> None:
     # Commands that live in their own modules (one concept each) add themselves to the app.
     from wayfinder.cli import (
         analyses_cmd,
+        ask_cmd,
         attribution_cmd,
         catalog_cmd,
         change_cmd,
@@ -217,6 +218,7 @@ def _register_commands() -> None:
         attribution_cmd,
         drivers_cmd,
         change_cmd,
+        ask_cmd,
     ):
         module.register(app)
     analyses_cmd.register(app)
