@@ -56,6 +56,16 @@ demo: install
 	@echo "== 4. Attribution: which channels earn the shop's revenue, and which posts help close deals"
 	$(BIN)/wayfinder --db $(DEMO_DB) -w shop attribution purchase --by channel --model last_touch --model linear --model time_decay --model markov --model shapley --order 1
 	$(BIN)/wayfinder --db $(DEMO_DB) -w b2b attribution "won deal" --by author --lookback 180d --model last_touch --model markov --model shapley --order 1
+	@echo "== 5. Ask in plain English: the brief's questions, each with how it was understood, the answer and the why"
+	$(BIN)/wayfinder --db $(DEMO_DB) -w shop ask "What are the top three paths people who buy our products take through our website?"
+	@echo "(deals live in the B2B unit; the shop's spring campaign ran on Facebook and Instagram)"
+	$(BIN)/wayfinder --db $(DEMO_DB) -w shop ask "How did the Facebook spring campaign help sales?"
+	$(BIN)/wayfinder --db $(DEMO_DB) -w b2b ask "How did the Facebook spring campaign help close deals?"
+	$(BIN)/wayfinder --db $(DEMO_DB) -w b2b ask "Which blog posts helped us close deals this year?"
+	$(BIN)/wayfinder --db $(DEMO_DB) -w b2b ask "Why are customers churning?"
+	$(BIN)/wayfinder --db $(DEMO_DB) -w b2b ask "Who are our most influential community members?"
+	$(BIN)/wayfinder --db $(DEMO_DB) -w shop ask "How's performance?"
+	$(BIN)/wayfinder --db $(DEMO_DB) -w shop ask "Pause all TikTok ads until Monday"
 
 test: install
 	bash scripts/ensure-java.sh

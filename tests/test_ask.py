@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 import wayfinder
 from wayfinder.ask.answer import Asker
 from wayfinder.ask.batch import reading_line
+from wayfinder.ask.frame import Reading
 from wayfinder.ask.lexicon import Lexicon
+from wayfinder.ask.llm import LLMConfig
 from wayfinder.ask.parser import parse
 from wayfinder.cli.main import app
 
@@ -55,6 +57,9 @@ def _predict(asker: Asker, gold: list[dict]) -> list[dict]:
         # for each set's score before the parser had seen it).
         ("heldout.jsonl", 0.9, 0.7),
         ("blind.jsonl", 0.9, 0.7),
+        # Jargon-heavy, from ten voices; its slots include open-ended names (cpm, booth_scan)
+        # the conventions do not list, so exact match is lower.
+        ("blind2.jsonl", 0.9, 0.55),
     ],
 )
 def test_scores_on_question_sets(asker, name, intent_floor, exact_floor):
@@ -186,3 +191,30 @@ def test_cli_prints_interpretation_then_answer(demo_build):
     )
     assert result.exit_code == 0, result.output
     assert "Understood as" in result.output and "1." in result.output
+
+
+def test_llm_second_reading_is_used_only_when_the_rules_are_unsure(shop, monkeypatch):
+    """With an adapter configured, a vague question goes to the model; its reading must re-link
+    to the workspace, then runs like any other. A confident rule reading never calls it."""
+    calls: list[str] = []
+
+    def fake_propose(question, today, catalogue, config, relink):
+        from wayfinder.ask.llm import LLMOutcome
+
+        calls.append(question)
+        assert "goal" in catalogue and "purchase" in catalogue["goal"]
+        if "zebra" in question:
+            return LLMOutcome(None, "the model named 'zebra', not a metric of this workspace")
+        reading = Reading.model_validate({"intent": "trend", "slots": {"metric": "orders"}})
+        return LLMOutcome(reading, None)
+
+    monkeypatch.setattr("wayfinder.ask.llm.propose", fake_propose)
+    asker = Asker(shop, llm=LLMConfig(url="http://127.0.0.1:9/v1", model="m"))
+    confident = asker.ask("orders per week since July", TODAY)
+    assert calls == [] and confident.frame.source == "rules"
+    vague = asker.ask("How's performance?", TODAY)
+    assert calls == ["How's performance?"]
+    assert vague.frame.source == "llm" and vague.status == "answered"
+    assert all(e.method == "llm" for e in vague.frame.evidence)
+    refused = asker.ask("How are the zebra numbers?", TODAY)
+    assert refused.status == "clarify" and "zebra" in refused.text

@@ -211,7 +211,23 @@ def _answer(table: pa.Table, total: int, churned: int, plural: str) -> str:
     ]
     head = f"{churned} of {total} {plural} churned ({churned / total:.0%})."
     if not rows:
-        return head + " No feature sets them apart at the chosen false discovery rate."
+        protective = [
+            r
+            for r in table.to_pylist()
+            if r["significant"]
+            and (r["odds_ratio"] or 0) < 1
+            and r["holds_when_controlled"] is not False
+        ]
+        if not protective:
+            return head + " No feature sets them apart at the chosen false discovery rate."
+        top = "; ".join(
+            f"{r['label']} ({r['rate_with']:.0%} churned vs {r['rate_without']:.0%})"
+            for r in protective[:3]
+        )
+        return (
+            f"{head} No feature goes with more churn at the chosen false discovery rate; "
+            f"less churn goes with: {top}. Associations, not proven causes."
+        )
     top = "; ".join(
         f"{r['label']} ({r['rate_with']:.0%} churned vs {r['rate_without']:.0%})" for r in rows[:3]
     )

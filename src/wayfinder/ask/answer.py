@@ -200,28 +200,62 @@ def _primary_goal(ws: Workspace) -> str | None:
 
 
 def _focus(p: Plan, result: Result) -> list[str]:
-    """Rows of the result whose labels match the question's focus words (a campaign, content)."""
-    out: list[str] = []
+    """Rows of the result whose labels hold the question's focus words (a campaign, a channel,
+    a content item): first the rows that match all of them, else each one's rows."""
+    if not p.focus:
+        return []
     table = result.table
+    labels = [n for n in table.column_names if table.schema.field(n).type == "string"]
+    rows = table.to_pylist()
+
+    def matching(words: set[str]) -> list[tuple[str, dict[str, Any]]]:
+        out = []
+        for row in rows:
+            for name in labels:
+                value = row[name]
+                if value and words <= set(key(str(value).replace("_", " ").replace("/", " "))):
+                    out.append((str(value), row))
+                    break
+        return out
+
+    every = set().union(*(set(key(w)) for w in p.focus.values()))
+    said = " and ".join(f"{kind} {words!r}" for kind, words in p.focus.items())
+    hits = matching(every)
+    if hits:
+        return [f"{said}: {value}: {_figures(row)}" for value, row in hits[:5]]
+    lines = []
     for kind, words in p.focus.items():
-        wanted = set(key(words))
-        if not wanted:
-            continue
-        for name in table.column_names:
-            if table.schema.field(name).type != "string":
-                continue
-            for i, value in enumerate(table.column(name).to_pylist()):
-                if value and wanted <= set(key(str(value).replace("_", " "))):
-                    row = table.slice(i, 1).to_pylist()[0]
-                    figures = ", ".join(
-                        f"{k} {_fmt(v)}" for k, v in row.items() if isinstance(v, int | float)
-                    )
-                    out.append(f"{kind} {words!r} matches {value!r}: {figures}")
-            if out:
-                break
-        if not any(s.startswith(kind) for s in out):
-            out.append(f"No row of the result matches the {kind} {words!r}.")
-    return out
+        found = matching(set(key(words)))
+        lines += [f"{kind} {words!r}: {value}: {_figures(row)}" for value, row in found[:3]]
+        if not found:
+            lines.append(f"No row of the result matches the {kind} {words!r}.")
+    return lines
+
+
+#: The figures a focus line shows first, when the result has them.
+_FOCUS_FIGURES = (
+    "rate_with",
+    "rate_without",
+    "lift",
+    "odds_ratio",
+    "q_value",
+    "journeys",
+    "last_touch",
+    "markov_1",
+    "shapley",
+    "conversions",
+    "value",
+    "people",
+    "count",
+)
+
+
+def _figures(row: dict[str, Any]) -> str:
+    numbers = {
+        k: v for k, v in row.items() if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    keys = [k for k in _FOCUS_FIGURES if k in numbers] or list(numbers)
+    return ", ".join(f"{k.replace('_', ' ')} {_fmt(numbers[k])}" for k in keys[:6])
 
 
 def _fmt(value: float) -> str:

@@ -26,6 +26,9 @@ _INSTRUCTIONS = _(
     r"|\bdeveloper mode\b|\bdrop table\b|\bdelete from\b|\b(run|execute) (this|the following|my) (sql|query|code|command)\b"
     r"|;\s*--|\bselect \* from\b|\bunion select\b|<\s*script"
 )
+_GENERATION_LIST = _(
+    r"^\s*(please |can you |could you )?(give|get|send) (me|us) (\d+|some|a few|a couple of|ten|five|three|twenty) (new )?(hooks|ideas|headlines|subject lines|captions|taglines|names|slogans|scripts|posts|tweets|emails|angles|concepts|variations|ad ideas|copy)\b"
+)
 _GENERATION = _(
     r"^\s*(please |can you |could you |help me |i need you to |let's )?"
     r"(write|draft|compose|generate|create|craft|produce|come up with|brainstorm|rewrite|design|make)\b"
@@ -46,7 +49,7 @@ _EXTERNAL = _(
     r"|\b(other|another) (companies|company|brands?|firms?)\b|\bworldwide\b.*\bmarket\b"
 )
 _PERSONAL_EXPORT = _(
-    r"\b(home |postal |street |mailing )?(addresses|phone numbers?|e-?mail addresses|emails|personal data|pii|contact details|passwords?|credit cards?|dates? of birth|raw (user|customer) records)\b[^?]*\b(of|for|from) (all|every\w*|each|our (customers|users|subscribers|buyers|leads))\b"
+    r"\b(home |postal |street |mailing )?(addresses|phone numbers?|mobile numbers?|cell numbers?|e-?mail addresses|emails|personal data|pii|contact details|passwords?|credit cards?|dates? of birth|raw (user|customer) records)\b[^?]*\b(of|for|from|at) (all|every\w*|each|our (customers|users|subscribers|buyers|leads|top))\b"
     r"|\b(give|send|hand|show) (me|us) (the |all )?(home |postal )?(addresses|phone numbers|e-?mail addresses|emails|personal data)\b"
     r"|"
     r"\b(export|download|dump|give me|send me|list|extract|copy|pull)\b[^?]*\b(all|every|each|entire|whole|full)\b[^?]*"
@@ -103,7 +106,7 @@ def check(text: str, question: str = "") -> Guard | None:
             "one person's data with the consent and export tools.",
             ("Show the activity of customer 10577", "How many newsletter sign-ups this month?"),
         )
-    if _GENERATION.search(text):
+    if _GENERATION.search(text) or _GENERATION_LIST.search(text):
         return Guard(
             "generation",
             "Wayfinder analyses your data; it does not write posts, e-mails or ad copy.",

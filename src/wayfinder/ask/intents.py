@@ -97,7 +97,12 @@ CUES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (_(r"\b(to|into) (paid|paying)\b|\btrial[- ]to[- ]paid\b"), 1.5),
     ],
     "attribution": [
-        (_(r"\battribut"), 4.5),
+        (
+            _(
+                r"\battribut(ion|ions|ed|able|ing)\b|\battribute (to|revenue|credit|conversions|sales|pipeline|deals|signups)\b"
+            ),
+            4.5,
+        ),
         (_(r"\bcredit(s|ed)?\b"), 4),
         (_(r"\bcontribut"), 3.5),
         (
@@ -437,6 +442,121 @@ CUES: dict[str, list[tuple[re.Pattern[str], float]]] = {
 }
 
 #: More shapes, added as question sets showed them (kept apart so each list above stays readable).
+CUES["attribution"] += [
+    (
+        _(
+            r"\bhow (did|does|do|has|have|is|are|was|were) (the |our |that |this )?[^?]*\b(campaigns?|ads?|adverts?|email|emails|posts?|webinars?|promos?|sale|newsletter|channels?|content)\b[^?]*\b(help|helped|helps|contribut\w*|driv\w*|support\w*|feed\w*|push\w*|boost\w*|assist\w*)\b"
+        ),
+        3.5,
+    ),
+    (
+        _(
+            r"\bhelp(ed|s|ing)?\b[^?]*\b(sales|revenue|deals|conversions|signups|sign-ups|pipeline|orders|bookings)\b"
+        ),
+        1.5,
+    ),
+]
+CUES["attribution"] += [
+    (
+        _(
+            r"\b(revenue|sales|conversions?|signups?|sign-ups?|deals?|pipeline|purchases?|orders?|leads?|arr|mrr|bookings)\b[^?]*\b(drive|drove|driven|generate[ds]?|bring|brought|came (out of|from)|come (out of|from)|sourced)\b"
+        ),
+        2,
+    ),
+    (
+        _(
+            r"\b(drove|drive|drives|driving|driven|generate[ds]?|bring|brings|brought)\b[^?]*\b(conversion|purchase|order|signup|deal|lead|demo|trial|sale)\b"
+        ),
+        1.5,
+    ),
+    (
+        _(
+            r"\b(view|click)[- ]through\b|\b\d+[- ]day (click|view)\b|\blast[- ]click\b|\bfirst[- ]click\b"
+        ),
+        3,
+    ),
+    (
+        _(
+            r"\binfluenc\w*\b[^?]*\b(opportunities|opps|leads|signups|trials|customers|revenue|arr)\b"
+        ),
+        3,
+    ),
+]
+CUES["lookup_customer"] += [
+    (
+        _(
+            r"\b(deal|order|purchase|activity|engagement|touchpoint|email|billing) history (for|of|with)\b|\bwho at [A-Za-z]"
+        ),
+        3.5,
+    ),
+    (
+        _(
+            r"\baccount [a-z0-9-]+\.[a-z]{2,}\b|\b(for|of|on|at) (the )?[a-z0-9-]+\.(com|io|co|org|net)\b"
+        ),
+        3.5,
+    ),
+]
+CUES["churn_drivers"] += [
+    (
+        _(
+            r"\b(going|gone|go|went) (inactive|quiet|dark|silent)\b|\bdisengag\w*|\bnot renewing\b|\bwon'?t renew\b|\bat risk of (churn\w*|leaving|cancel\w*|not renewing)\b"
+        ),
+        3.5,
+    ),
+    (
+        _(
+            r"\b(associated|correlated|linked) with (higher|more|lower|less|increased|reduced)? ?(churn|cancellations?|attrition|unsubscribes?)\b"
+        ),
+        4,
+    ),
+    (_(r"\bunsubscribes\b"), 1.5),
+]
+CUES["conversion_drivers"] += [
+    (
+        _(
+            r"\b(get|gets|make|makes|push|pushes|move|moves|nudge|nudges)\b (more )?(people|users|visitors|shoppers|readers|leads|prospects|customers|them)\b (to )?(their )?(buy|convert|check out|checkout|sign up|order|purchase|upgrade|first purchase|start|book|request)"
+        ),
+        2.5,
+    ),
+    (_(r"\b(creative|content|page|email|message|on-page) (attributes|elements|features)\b"), 2),
+]
+CUES["paths"] += [
+    (
+        _(
+            r"\bwhere do (people|ppl|folks|users|visitors|readers|attendees|shoppers|they|leads|buyers)\b[^?]*\b(wander|drift|end up|go|head)\b"
+        ),
+        3,
+    ),
+    (
+        _(
+            r"\b(attendees|readers|subscribers|members|leads|buyers|someone|signups)\b[^?]*\b(do|go|click)\b[^?]*\b(after|next)\b"
+        ),
+        2.5,
+    ),
+    (_(r"\bgo to next\b|\bgo next\b|\bnext page\b|\bwhat (do|does) [^?]* do next\b"), 2.5),
+]
+CUES["funnel"] += [
+    (_(r"\band then\b|\bthen actually\b"), 1.5),
+    (_(r"\b[\w-]+ (flow|funnel)\b"), 1),
+]
+CUES["recommendations"] += [
+    (_(r"\bshould (reps|the team|sales|marketing|they|our team|i|we)\b"), 3),
+    (_(r"\bneeds? (a )?(refresh|update|rework|fixing|attention|help)\b|\bwin back\b"), 2.5),
+    (
+        _(
+            r"\bbest (day|days|time|times|channel|channels|way|ways|hour)\b|\bmaximi[sz]e\b|\bminimi[sz]e\b"
+        ),
+        2.5,
+    ),
+    (_(r"\b(over|under)spend\w*\b|\bwasting\b|\bwasted\b"), 3),
+]
+CUES["influencers"] += [
+    (_(r"\b(most|more|biggest) (pull|clout|sway|say|influence|weight)\b"), 3),
+    (_(r"\bsubreddit\b|\bsuper[- ]?users?\b|\bbrand ambassadors?\b|\bcustomer champions?\b"), 2),
+]
+CUES["retention"] += [
+    (_(r"\bstill (paying|buying|ordering|customers|with us|here|subscribed|active)\b"), 2.5),
+]
 CUES["lookup_customer"] += [(_(r"(^|\s)@[\w.]{3,}"), 5)]
 CUES["retention"] += [(_(r"\b(renew|renews|renewed|renewal|renewals|repurchas\w*)\b"), 2.5)]
 CUES["paths"] += [

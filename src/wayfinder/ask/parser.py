@@ -14,11 +14,12 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from wayfinder.ask import guards, slots
-from wayfinder.ask.dates import FoundPeriod, find_periods
+from wayfinder.ask.dates import FoundPeriod, find_periods, resolve_period
 from wayfinder.ask.frame import Frame, Option, Period, Reading, Slots
 from wayfinder.ask.intents import MONEY_METRICS, IntentScores, score
 from wayfinder.ask.lexicon import CLOSE, Lexicon, Mention
 from wayfinder.ask.text import STOPWORDS, fold, words
+from wayfinder.errors import WayfinderError
 
 if TYPE_CHECKING:
     from wayfinder.ask.text import Word
@@ -81,13 +82,19 @@ def parse(question: str, lexicon: Lexicon, today: date | None = None) -> Frame:
     today = today or date.today()
     text = fold(question)
     ws = words(question)
-    periods = [p for p in find_periods(question, today) if _keep_period(p, question, today)]
+    periods = [
+        _from_period(p, today)
+        for p in find_periods(question, today)
+        if _keep_period(p, question, today)
+    ]
     period_spans = [p.span for p in periods]
     kept = [w for w in ws if not _inside(w.start, w.end, period_spans)]
     mentions = _shift(lexicon.mentions(kept), kept, ws)
     fuzzy, rivals = _fuzzy(lexicon, ws, mentions, period_spans)
     mentions = sorted(mentions + fuzzy, key=lambda m: m.start)
-    found = slots.Found(text=text, words=ws, mentions=mentions, used=list(period_spans))
+    found = slots.Found(
+        text=text, words=ws, mentions=mentions, used=list(period_spans), periods=list(period_spans)
+    )
 
     guard = guards.check(text, question)
     if guard is not None:
@@ -96,7 +103,9 @@ def parse(question: str, lexicon: Lexicon, today: date | None = None) -> Frame:
             today,
             found,
             guard,
-            periods if guard.kind in ("action", "personal_data", "generation") else [],
+            periods
+            if guard.kind in ("action", "personal_data", "generation", "instructions")
+            else [],
         )
     vague = guards.vagueness(text)
     scores = score(text, mentions)
@@ -182,7 +191,9 @@ def _pick(scores: IntentScores, found: slots.Found, question: str) -> tuple[str 
 
 
 def _copy(found: slots.Found) -> slots.Found:
-    return slots.Found(found.text, found.words, found.mentions, list(found.used))
+    return slots.Found(
+        found.text, found.words, found.mentions, list(found.used), periods=found.periods
+    )
 
 
 def _intent_evidence(intent: str, scores: IntentScores):  # type: ignore[no-untyped-def]
@@ -224,10 +235,6 @@ def fill(intent: str, found: slots.Found, periods: list[FoundPeriod], question: 
     if intent == "unsupported":
         if not _PERSONAL.search(found.text):
             _channel(out, found, intent)
-            if metric := slots.metric(found, intent):
-                out["metric"] = metric
-        if (n := slots.top_n(found)) is not None:
-            out["top_n"] = n
         if f := slots.filters(found, intent):
             out["filters"] = f
         if (c := slots.campaign(found, _channel_words(found))) is not None:
@@ -239,9 +246,14 @@ def fill(intent: str, found: slots.Found, periods: list[FoundPeriod], question: 
     if intent == "lookup_customer":
         if value := slots.customer(found, question):
             out["customer"] = value
+        if re.search(r"\b(spent|spend|paid us|paid|worth|revenue|lifetime value)\b", found.text):
+            out["metric"] = "revenue"
+            found.note("metric", "spent", "revenue", "rule")
         _channel(out, found, intent)
-        if _goal(out, found, last=False) is None and any(
-            e.canonical == "orders" for _, e in found.of_kind("metric")
+        if (
+            "metric" not in out
+            and _goal(out, found, last=False) is None
+            and any(e.canonical == "orders" for _, e in found.of_kind("metric"))
         ):
             out["goal"] = "purchase"
         return Slots(**out)  # type: ignore[arg-type]
@@ -321,9 +333,17 @@ def fill(intent: str, found: slots.Found, periods: list[FoundPeriod], question: 
         _drivers_goal(out, found)
     elif intent == "recommendations":
         _improve_target(out, found)
+        if "metric" not in out and (metric := slots.metric(found, intent)) and metric != "spend":
+            out["metric"] = metric  # the measure the advice is judged on ("ROAS by channel")
+        if re.search(r"\bby (channel|campaign|source|device|country)", found.text) and (
+            b := slots.breakdown(found)
+        ):
+            out["breakdown"] = b
     elif intent == "influencers":
         if metric := slots.metric(found, intent):
             out["metric"] = metric
+        if _goal(out, found, last=True) == "conversion":
+            del out["goal"]  # "the most conversations": only a named goal is the members' outcome
     elif intent == "segment_compare":
         if metric := slots.metric(found, intent):
             out["metric"] = metric
@@ -347,6 +367,9 @@ def fill(intent: str, found: slots.Found, periods: list[FoundPeriod], question: 
         "churn_drivers",
         "influencers",
     ) and (b := slots.breakdown(found)):
+        if intent == "conversion_drivers" and b == ["content"] and "content" not in out:
+            out["content"] = next(e.words for e in found.evidence if e.slot == "breakdown")
+            b = []
         if intent != "attribution" or "campaign" not in out or b != ["campaign"]:
             out["breakdown"] = b
     if f := slots.filters(found, intent, segs):
@@ -378,7 +401,7 @@ def _attribution_goal(out: dict[str, object], found: slots.Found) -> None:
     if (
         metric is not None
         and mention.text.lower().endswith("s")
-        and metric.canonical in ("orders", "conversions", "signups", "leads")
+        and metric.canonical in ("orders", "conversions", "leads")
     ):
         del out["goal"]
         out["metric"] = metric.canonical
@@ -597,7 +620,7 @@ _IMPROVE_ANY = re.compile(
 
 
 _FLOW = re.compile(
-    r"\b((?:(?!the\b|a\b|our\b|my\b)[\w-]+\s+)?(?:checkout|signup|sign-up|onboarding|registration|purchase|trial|booking|demo)\s+(?:flow|process|funnel))\b"
+    r"\b((?:(?!the\b|a\b|our\b|my\b|show\b|me\b|for\b|of\b)[\w-]+\s+){1,2})(flow|process|funnel|sequence|journey)\b"
 )
 
 
@@ -616,9 +639,71 @@ _VIEWED = re.compile(
 )
 
 
+_ARROW = re.compile(r"\s*(?:->|→|=>|>>|>)\s*")
+
+
+def _arrow_steps(found: slots.Found) -> list[str] | None:
+    """Steps written as a chain ("signup -> trial -> paid"): each link is a goal, a page or,
+    when nothing names it, its own words in snake case ("activation", "ad_click")."""
+    if not _ARROW.search(found.text):
+        return None
+    steps: list[str] = []
+    pos = 0
+    for part in _ARROW.split(found.text):
+        start = found.text.index(part, pos) if part else pos
+        pos = start + len(part)
+        part = part.split(",")[0].strip(" ?.:")
+        if not part:
+            continue
+        end = start + len(part)
+        inside = [m for m in found.mentions if start <= m.start < end]
+        name = None
+        for m in inside:
+            if (e := m.of("goal")) is not None and e.canonical != "conversion":
+                name = _goal_name(found, m, e)
+                name = "purchase" if name == "new_customer" else name
+            elif (e := m.of("page")) is not None:
+                name = "_".join(m.text.lower().split()) + "_view"
+            elif (e := m.of("metric")) is not None and e.canonical in _COUNTED_GOALS:
+                name = _COUNTED_GOALS[e.canonical]
+        if name is None:
+            words = [
+                w
+                for w in re.findall(r"[a-z0-9]+", part)
+                if w not in STOPWORDS and w not in _CHAIN_NOISE
+            ]
+            if not words or len(words) > 4:
+                continue
+            name = "_".join(words)
+            name = f"{name}_view" if words[-1] == "page" else name
+        if not steps or steps[-1] != name:
+            steps.append(name)
+            found.note("steps", part, name, "rule", (start, end))
+    return steps if len(steps) >= 2 else None
+
+
+#: Words around a chain that are not steps ("conversion", "funnel", "for Meta traffic").
+_CHAIN_NOISE = {
+    "conversion",
+    "conversions",
+    "funnel",
+    "rate",
+    "rates",
+    "last",
+    "days",
+    "week",
+    "month",
+    "quarter",
+    "pls",
+    "please",
+}
+
+
 def _steps(found: slots.Found) -> list[str] | str | None:
     """A funnel's steps in the order said: goals by their canonical names, pages as
     ``<words>_page_view``, events by name."""
+    if chain := _arrow_steps(found):
+        return chain
     picked: list[tuple[int, str, str, tuple[int, int], str, str | None]] = []
     for m in found.mentions:
         e = m.of("goal") or m.of("page") or m.of("event")
@@ -666,8 +751,19 @@ def _steps(found: slots.Found) -> list[str] | str | None:
     if len(steps) >= 2:
         return steps
     if m := _FLOW.search(found.text):
-        found.note("steps", m.group(1), m.group(1), "rule", m.span(1))
-        return slots._span_text(found, m.start(1), m.end(1))
+        # "the checkout flow" names a flow with its noun; "onboarding checklist funnel" names it
+        # before the word funnel.
+        end = m.end(2) if m.group(2) in ("flow", "process", "sequence") else m.end(1)
+        text = slots._span_text(found, m.start(1), end)
+        if text and text.split()[0].lower() not in (
+            "conversion",
+            "sales",
+            "marketing",
+            "full",
+            "whole",
+        ):
+            found.note("steps", text, text, "rule", (m.start(1), end))
+            return text
     return steps or None
 
 
@@ -727,6 +823,18 @@ _DEADLINE = re.compile(
     r"^\s*(before|by|until|till|ahead of|in time for|for)\b|^\s*(the\s+)?next\b|^\s*(upcoming|coming)\b",
     re.IGNORECASE,
 )
+
+
+def _from_period(p: FoundPeriod, today: date) -> FoundPeriod:
+    """ "customers from last month" is last month, not everything since its start."""
+    if p.text.lower().startswith("from ") and " to " not in p.text.lower() and p.role == "range":
+        try:
+            period = resolve_period(p.text[5:], today)
+        except WayfinderError:
+            return p
+        start = p.span[0] + 5
+        return FoundPeriod((start, p.span[1]), p.text[5:], period, p.role, p.days)
+    return p
 
 
 def _keep_period(p: FoundPeriod, question: str, today: date) -> bool:
@@ -859,6 +967,7 @@ def _fuzzy(
             _inside(w.start, w.end, covered)
             or w.lower in _NO_FUZZ
             or len(w.lower) < 5
+            or w.lower.endswith(("ed", "ing"))
             or not w.lower.isalpha()
         ):
             continue

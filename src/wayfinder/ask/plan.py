@@ -57,9 +57,11 @@ EVENT_COLUMNS = {
 TOUCH_COLUMNS = {
     "channel": "channel",
     "campaign": "campaign",
-    "content": "content",
+    "content": "content_title",
     "rep": "owner",
     "author": "author",
+    "landing_page": "landing_path",
+    "device": "device_type",
 }
 #: docs/ask.md model keys -> attribution models.
 MODELS = {
@@ -81,6 +83,17 @@ FLOWS = {
     "trial": ["trial_start", "paid_subscription"],
     "demo": ["demo_request", "deal_created", "closed_deal"],
     "booking": ["demo_request", "deal_created", "closed_deal"],
+}
+#: Goals a person reaches once: their cohorts come back by visiting again.
+ONCE_GOALS = {
+    "signup",
+    "trial_start",
+    "app_install",
+    "new_customer",
+    "paid_subscription",
+    "newsletter_signup",
+    "demo_request",
+    "whitepaper_download",
 }
 #: Goals a "conversion" means, first that the workspace has.
 PRIMARY_GOALS = ("purchase", "closed_deal", "paid_subscription", "signup")
@@ -364,8 +377,12 @@ def _attribution(frame: Frame, ctx: Context) -> Plan:
     if s.campaign and "campaign" not in by:
         by.append("campaign")
         p.focus["campaign"] = s.campaign
-    if s.channel and "channel" not in by:
-        by.insert(0, "channel")
+    if s.channel:
+        # Networks (facebook, tiktok) are sources; email or paid search are channel groups.
+        named = [s.channel] if isinstance(s.channel, str) else list(s.channel)
+        column = "source_name" if all(c in _CHANNEL_SOURCES for c in named) else "channel"
+        if column not in by:
+            by.insert(0, column)
     if not by:
         by = ["channel"]
         p.defaults.append("credit by channel")
@@ -388,8 +405,10 @@ def _attribution(frame: Frame, ctx: Context) -> Plan:
         ]
         p.defaults.append("every model side by side (data-driven: Markov and Shapley)")
     spec["orders"] = [1]
-    if s.top_n:
-        spec["top"] = s.top_n
+    # Exact Shapley credit is exponential in the values credited: keep the largest, group the rest.
+    spec["top"] = s.top_n or 12
+    if not s.top_n:
+        p.defaults.append("the 12 largest values credited, the rest as Other")
     if goal in ("closed_deal", "deal_created"):
         spec["lookback"] = "180d"
         p.defaults.append("a 180-day lookback (deals)")
@@ -463,6 +482,10 @@ def _retention(frame: Frame, ctx: Context) -> Plan:
                 frame, f"no goal, page or event of this workspace matches {start_name!r}"
             )
         start, back = step, None
+        if start_name in ONCE_GOALS:
+            # One sign-up per person: coming back means visiting again, not signing up again.
+            back = "page:*"
+            p.defaults.append("coming back = any page view")
     window = _window_days(frame.question)
     interval, periods = ("day", min(window, 90)) if window and window <= 90 else ("week", 8)
     if window is None:
@@ -476,14 +499,15 @@ def _retention(frame: Frame, ctx: Context) -> Plan:
     if back:
         spec["back"] = back
         spec["cohort"] = "first_time"
-        spec["mode"] = "on_or_after"
+        if back == start:
+            spec["mode"] = "on_or_after"
     spec |= _time(frame, p, default="6m")
     if s.breakdown:
         column = EVENT_COLUMNS.get(s.breakdown[0])
         if column:
             spec["breakdown"] = column
     p.spec = spec
-    what = "Repeat purchase" if back else f"Retention of {start.split(':', 1)[1]} cohorts"
+    what = "Repeat purchase" if back == start else f"Retention of {start.split(':', 1)[1]} cohorts"
     p.restatement = f"{what}, {periods} {interval}s, cohorts from {_period_words(s.time_range) if s.time_range else 'the last 6 months'}"
     return p
 

@@ -28,6 +28,8 @@ class Found:
     #: Character spans already used by periods and cues; slot readers add theirs.
     used: list[tuple[int, int]] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    #: Character spans of the periods found (a "vs" between periods compares times, not groups).
+    periods: list[tuple[int, int]] = field(default_factory=list)
 
     def note(
         self,
@@ -95,6 +97,34 @@ _WEAK_METRICS = {
     "convert",
     "conversion",
 }
+
+
+_WINDOW_BEFORE = re.compile(
+    r"\b(d|day|week|month|wk)[- ]?\d+\s*$|\b\d+[- ](day|week|month)s?\s*$|\b(day|week|month)[- ]\d+\s*$"
+)
+
+
+def _rate_of_retention(found: Found, m: Mention) -> bool:
+    """Retention is a measure when qualified by a window ("30-day retention", "D30 retention"),
+    said as a rate ("retention rate"), or asked as a share ("what % ... still"); else it names
+    the analysis ("retention by plan", "cohort retention")."""
+    if "rate" in m.text.lower() or found.after(m, 1) in ("rate", "rates"):
+        return True
+    if _WINDOW_BEFORE.search(found.text[max(0, m.start - 12) : m.start]):
+        return True
+    nxt, prev = found.after(m, 1), found.before(m, 1)
+    if (
+        nxt in _ANALYSIS_NOUNS
+        or prev in ("cohort", "cohorts")
+        or nxt in ("by", "broken", "split", "across")
+    ):
+        return False
+    return bool(
+        re.search(
+            r"\b(what|which) (%|percent|share|proportion|fraction)|%|\bhow (good|strong|high|low)\b",
+            found.text,
+        )
+    )
 
 
 #: Words after "retention" that name the analysis, not a measure ("retention cohorts").
@@ -178,12 +208,8 @@ def metric(found: Found, intent: str) -> str | None:
     strong = [(m, e) for m, e in metrics if m.text.lower() not in _WEAK_METRICS]
     weak = [(m, e) for m, e in metrics if m.text.lower() in _WEAK_METRICS]
     for m, e in strong:
-        nxt = found.after(m, 1)
-        prev = found.before(m, 1)
-        if e.canonical == "retention_rate" and (
-            nxt in _ANALYSIS_NOUNS or prev in ("cohort", "cohorts") or nxt == "by"
-        ):
-            continue  # "retention table" names the analysis, not a measure
+        if e.canonical == "retention_rate" and not _rate_of_retention(found, m):
+            continue  # "retention table", "retention by plan" name the analysis, not a measure
         if e.canonical in ("churn_rate",) and intent == "churn_drivers":
             continue
         if e.canonical == "reach" and intent != "influencers" and found.before(m, 1) != "by":
@@ -287,9 +313,19 @@ def breakdown(found: Found) -> list[str]:
 
 # -- words of the question ------------------------------------------------------------------------
 
-_CAMPAIGN_NOUN = r"(?:campaigns?|promos?|promotions?|push|initiative|blast|program|programme|sale|offer|series|webinar|conference|summit|giveaway)"
+_CAMPAIGN_NOUN = r"(?:campaigns?|promos?|promotions?|push|initiative|blast|program|programme|sale|offer|series|webinar|conference|summit|giveaway|events|booth|sequence)"
 #: Nouns that are part of a campaign's name ("the Black Friday sale", "the October webinar").
-_NAMED_NOUNS = ("sale", "webinar", "conference", "summit", "giveaway")
+_NAMED_NOUNS = (
+    "sale",
+    "webinar",
+    "conference",
+    "summit",
+    "giveaway",
+    "events",
+    "booth",
+    "series",
+    "sequence",
+)
 _CAMPAIGN = re.compile(rf"\b((?:[\w'&-]+\s+){{0,3}}[\w'&-]+)\s+{_CAMPAIGN_NOUN}\b")
 _ATTRIBUTE_TO = re.compile(
     r"\b(?:attribut\w*|credit\w*|thank)\s+(?:to|for)\s+(?:the\s+|our\s+)?([\w' &-]+?)(?=\s+(?:in|during|over|last|this|since|from|for|on|at|by)\b|[?.!,]|$)"
@@ -442,7 +478,7 @@ _WHO_DID = re.compile(
     rf"\b(?:who|that|which)\s+(?:have\s+|had\s+|also\s+|first\s+|actually\s+)?{_VERBS}\s+(?:the\s+|a\s+|an\s+|our\s+|any\s+|at\s+least\s+one\s+)?([\w' -]+?)(?=\s+(?:buy|buys|bought|convert|converts|converted|purchase|purchases|purchased|sign|signs|signed|close|closes|closed|upgrade|upgrades|order|orders|ordered|subscribe|subscribes|more|less|likelier|likely|end|go|are|were|do|did|have|tend|become|turn|spend|cancel|churn|stay|renew|return|come)\b|[?.!,]|$)"
 )
 _DOES_X = re.compile(
-    r"\b(?:does|do|did|is|can)\s+(?:reading|viewing|watching|visiting|opening|downloading|seeing|using|attending|joining|registering for|the)\s+(?:the\s+|a\s+|an\s+|our\s+)?([\w' -]+?)\s+(?:page\s+)?(?:help|helps|increase|increases|raise|raises|boost|boosts|improve|improves|lift|lifts|affect|affects|impact|impacts|make|makes|lead|leads|drive|drives|hurt|hurts|matter|reduce|reduces|lower|lowers|prevent|prevents|cut|cuts|change|changes)"
+    r"\b(?:does|do|did|is|can)\s+(?:reading|viewing|watching|visiting|opening|downloading|seeing|using|attending|joining|registering for)\s+(?:the\s+|a\s+|an\s+|our\s+)?([\w' -]+?)\s+(?:page\s+)?(?:help|helps|increase|increases|raise|raises|boost|boosts|improve|improves|lift|lifts|affect|affects|impact|impacts|make|makes|lead|leads|drive|drives|hurt|hurts|matter|reduce|reduces|lower|lowers|prevent|prevents|cut|cuts|change|changes)"
 )
 
 
@@ -529,6 +565,9 @@ _CUSTOMER = re.compile(
     r"|\b(?:acct|account)\s*#?\s*(\d[\w-]*)"
     r"|\b(?:history|timeline|activity|profile|touchpoints?|record|records)\s+(?:for|of|on)\s+(?:the\s+)?([A-Z][\w&]*(?:\s+[A-Z][\w&]*)*)"
     r"|\b(?:for|of|on)\s+the\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)*)\s+account\b"
+    r"|\baccount\s+([\w-]+\.[a-z]{2,})\b"
+    r"|\bwho at\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)*)"
+    r"|\b(?:has|did|have)\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)+)\s+(?:paid|spent|bought|done|ordered)"
 )
 
 
@@ -537,7 +576,7 @@ def customer(found: Found, question: str) -> str | None:
     if not m:
         return None
     value = next(g for g in m.groups() if g)
-    span = next(m.span(i) for i in range(1, 10) if m.group(i))
+    span = next(m.span(i) for i in range(1, 13) if m.group(i))
     found.note("customer", value, value, "rule", span)
     return value
 
@@ -619,14 +658,118 @@ _SEGMENT_NORMAL = {
 }
 
 
+_VERSUS = re.compile(
+    r"\b((?:[\w'-]+\s+){0,2}[\w'-]+)\s+(?:vs\.?|versus|v\.?|or|compared (?:to|with)|against)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)"
+)
+#: Words a compared group's phrase does not start or end with.
+_NOT_GROUP = STOPWORDS | {
+    "compare",
+    "comparing",
+    "is",
+    "are",
+    "do",
+    "does",
+    "who",
+    "which",
+    "higher",
+    "lower",
+    "better",
+    "worse",
+    "more",
+    "less",
+    "rate",
+    "conversion",
+    "retention",
+    "basket",
+    "value",
+    "revenue",
+    "ltv",
+    "roas",
+    "cac",
+    "aov",
+    "lifetime",
+    "win",
+    "bounce",
+    "churn",
+    "on",
+    "deals",
+    "spend",
+    "margin",
+    "gross",
+    "average",
+    "per",
+    "pipeline",
+    "attendee",
+    "trial-to-paid",
+}
+
+
+def _versus_groups(found: Found) -> list[str] | None:
+    """Two groups said around "vs" / "or" / "compared to" ("self-serve vs sales-assisted
+    accounts" -> self-serve, sales-assisted): a head noun both share is dropped."""
+    m = _VERSUS.search(found.text)
+    if not m or any(a < m.end() and m.start() < b for a, b in found.periods):
+        return None
+    left = [w for w in m.group(1).split()]
+    right = [w for w in m.group(2).split()]
+    while left and left[0] in _NOT_GROUP:
+        left.pop(0)
+    while right and right[-1] in _NOT_GROUP:
+        right.pop()
+    cut = next((i for i, w in enumerate(right) if w in _NOT_GROUP), len(right))
+    right = right[:cut]
+    if not left or not right:
+        return None
+    if len(left) > 1 and len(right) > 1 and left[-1] == right[-1]:
+        left, right = left[:-1], right[:-1]  # "SMS subscribers vs email-only subscribers"
+    elif len(left) > 1 and right[-1] != left[-1] and left[-1] in _GROUP_NOUNS and len(right) == 1:
+        left = left[:-1]  # "self-serve accounts vs sales-assisted"
+    elif len(right) > 1 and right[-1] in _GROUP_NOUNS and len(left) == 1:
+        right = right[:-1]  # "in-person vs virtual events"
+    return [" ".join(left), " ".join(right)]
+
+
+#: Head nouns of groups ("accounts", "leads") dropped when only one side says them.
+_GROUP_NOUNS = {
+    "accounts",
+    "leads",
+    "users",
+    "customers",
+    "visitors",
+    "shoppers",
+    "buyers",
+    "events",
+    "deals",
+    "subscribers",
+    "members",
+    "people",
+    "traffic",
+    "channels",
+    "campaigns",
+    "ones",
+}
+
+
 def segments(found: Found, question: str = "") -> list[str] | None:
     """The groups a comparison names, as said, lower case ("paid social", "tiktok")."""
+    named = _named_segments(found)
+    if named is not None:
+        return named
+    groups = _versus_groups(found)
+    if groups:
+        for g in groups:
+            found.note("segments", g, g, "rule")
+    return groups
+
+
+def _named_segments(found: Found) -> list[str] | None:
     picked: list[tuple[int, str, tuple[int, int]]] = []
     for m in found.mentions:
         for kind in ("channel", "device", "plan", "country", "industry"):
             e = m.of(kind)
             if e is not None:
-                picked.append((m.start, m.text.lower(), (m.start, m.end)))
+                value = e.canonical if kind == "channel" else m.text.lower()
+                picked.append((m.start, value, (m.start, m.end)))
                 break
     taken = [span for _, _, span in picked]
     for i, w in enumerate(found.words):
