@@ -22,6 +22,7 @@ class Guard:
 
 _INSTRUCTIONS = _(
     r"\b(ignore|disregard|forget|override|bypass)\b[^.?!]*\b(instructions?|rules?|prompts?|guidelines|previous|above|system)\b"
+    r"|^\s*system\s*:|\badmin mode\b|\bdrop (the )?\w+ table\b"
     r"|\byou are now\b|\bact as (a|an|the)\b|\bpretend (to be|you)\b|\bsystem prompt\b|\bjailbreak\b"
     r"|\bdeveloper mode\b|\bdrop table\b|\bdelete from\b|\b(run|execute) (this|the following|my) (sql|query|code|command)\b"
     r"|;\s*--|\bselect \* from\b|\bunion select\b|<\s*script"
@@ -40,15 +41,26 @@ _ACTION = _(
     r"[^?]*\b(campaign|campaigns|bid|bids|budget|budgets|ad|ads|adset|ad set|keywords?|email|emails|newsletter|post|list|segment|audience|customer|customers|user|users|account|accounts|subscription|price|prices|discount|coupon|spend|workflow|automation|sequence|posters?|members?|leads?|followers?|influencers?|creators?|everyone|access)\b"
 )
 #: Another company doing something ("How much is Patagonia spending on ads?"): outside data.
+_OTHER_POSSESSIVE = re.compile(
+    r"\b([A-Z][\w&]+)['’]s\s+(?:conversion rate|revenue|traffic|ad spend|spend|followers|prices?|pricing|ads|sales|market share|growth|roas|cac|reviews|customers|audience|seo|rankings?)\b"
+)
 _OTHER_COMPANY = re.compile(
     r"\b(?:is|are|does|do|did|has|have)\s+([A-Z][\w&]+)\s+(?:spending|spend|doing|earning|making|charging|paying|running|posting|selling|growing|advertising)\b"
 )
 _EXTERNAL = _(
+    r"\b(typical|average|industry|benchmark|normal)\b[^?]*\b(companies|businesses|brands|firms|retailers|startups|competitors)\b(?! (we|our))"
+    r"|"
     r"\bcompetitors?'?s?\b|\brivals?\b|\bindustry (average|benchmark)s?\b|\bbenchmarks? (for|against|of) (the )?(industry|market)\b"
     r"|\bmarket share\b|\bstock (price|market)\b|\bweather\b|\bgoogle trends\b|\bsearch volume\b|\bnews\b"
     r"|\b(other|another) (companies|company|brands?|firms?)\b|\bworldwide\b.*\bmarket\b"
 )
 _PERSONAL_EXPORT = _(
+    r"\b(card details|payment details|credit card numbers?|saved cards?|card numbers?|social security|passport)\b"
+    r"|\bfull list of (all )?(users|customers|contacts|subscribers|leads)\b"
+    r"|"
+    r"\b(give|export|send|dump|download|pull|put|compile|get)\b[^?]*\b(every|all|each)\b[^?]*\b(home address|address|addresses|phone|phones|phone number|emails?|e-mail)\b[^?]*\b(spreadsheet|csv|excel|file|list|sheet)\b"
+    r"|\b(every|all|each)\b[^?]*['’]s (home )?(address|phone number|email|e-mail|date of birth)\b"
+    r"|"
     r"\b(home |postal |street |mailing )?(addresses|phone numbers?|mobile numbers?|cell numbers?|e-?mail addresses|emails|personal data|pii|contact details|passwords?|credit cards?|dates? of birth|raw (user|customer) records)\b[^?]*\b(of|for|from|at) (all|every\w*|each|our (customers|users|subscribers|buyers|leads|top))\b"
     r"|\b(give|send|hand|show) (me|us) (the |all )?(home |postal )?(addresses|phone numbers|e-?mail addresses|emails|personal data)\b"
     r"|"

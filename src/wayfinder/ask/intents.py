@@ -26,7 +26,7 @@ CUES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (_(r"\bsequences?\b|\border of (pages|steps|events)\b"), 2),
         (
             _(
-                r"\b(browse|browsed|browsing|view|viewed|visit|visited|read|look at|looked at|do|did|click|clicked)\b[^?]*\b(beforehand|before|prior|leading up|ahead of)\b"
+                r"\b(browse|browsed|browsing|view|viewed|visit|visited|read|look at|looked at|do|did|click|clicked)\b[^?]*\b(beforehand|(before|prior to|leading up to|ahead of) (they|people|buying|purchasing|signing|converting|checking|booking|requesting|starting|upgrading|ordering|making|becoming|closing|subscribing))\b"
             ),
             2.5,
         ),
@@ -341,7 +341,7 @@ CUES: dict[str, list[tuple[re.Pattern[str], float]]] = {
     ],
     "recommendations": [
         (_(r"\bshould (we|i)\b"), 3),
-        (_(r"\brecommend\w*\b|\bsuggest\w*\b|\badvi[cs]e\b"), 3),
+        (_(r"\brecommend\w*\b|\bsug+est\w*\b|\badvi[cs]e\b"), 3),
         (
             _(
                 r"\bhow (can|could|do|might|would) (we|i)\b[^?]*\b(improve|increase|lift|boost|grow|reduce|raise|get more|cut|lower|optimi[sz]e|win more)\b"
@@ -482,6 +482,126 @@ CUES["attribution"] += [
         3,
     ),
 ]
+CUES["paths"] += [
+    (
+        _(
+            r"\b(look|looked|looking|click|clicked|visit|visited|view|viewed|read|go|went) (at )?first\b|\bfirst (thing|things|page|pages) (they|people|users|visitors)\b"
+        ),
+        2.5,
+    ),
+]
+CUES["funnel"] += [
+    (_(r"\blos(e|ing|t) (people|users|visitors|leads|shoppers|buyers|customers|prospects)\b"), 2.5),
+    (_(r"\bbetween (the )?[\w -]+? and (the )?[\w -]+"), 1),
+]
+CUES["attribution"] += [
+    (
+        _(
+            r"\b(share|portion|percentage|part|fraction|how much) of (our |the )?(pipeline|revenue|sales|deals|conversions|signups|orders|bookings|arr|mrr)\b[^?]*\b(came|come|comes|coming|from|due to)\b"
+        ),
+        3.5,
+    ),
+    (
+        _(
+            r"\binfluenc\w*\b[^?]*\b(demos?|demo requests|trials?|subscriptions|customers|sign-ups|leads|opps)\b"
+        ),
+        3,
+    ),
+]
+CUES["retention"] += [
+    (
+        _(r"\bkeep (using|coming back|buying|ordering|engaging|visiting|paying)\b|\bstill using\b"),
+        3,
+    ),
+]
+CUES["conversion_drivers"] += [
+    (
+        _(
+            r"^\s*(do|does|did|will|would)\s+(the |our |a |an )?[\w' -]+?\s+(drive|increase|boost|lift|help|raise|improve|get|lead to|cause)\s+(more|higher|fewer|lower|people|users|visitors|shoppers)\b"
+        ),
+        2.5,
+    ),
+]
+CUES["influencers"] += [
+    (
+        _(
+            r"\b(which|who|what)\b[^?]*\b(creators?|influencers?|ambassadors?|advocates?|members?|posters?|champions?|contributors?|kols?)\b"
+        ),
+        1.5,
+    ),
+]
+CUES["recommendations"] += [
+    (
+        _(
+            r"\bways? to (improve|increase|boost|grow|reduce|lift|raise|cut|get more|win)\b|\bany (ideas|tips|suggestions|advice)\b"
+        ),
+        3,
+    ),
+]
+CUES["funnel"] += [
+    (_(r"\b(conversion|convert\w*)( rate)? from\b[^?]*\bto\b"), 3),
+]
+CUES["attribution"] += [
+    (
+        _(
+            r"\b(lead|leads|led) to (any |more )?(demos?|demo requests|deals?|sales|signups?|sign-ups|revenue|pipeline|conversions?|orders?|purchases?|trials?|customers)\b"
+        ),
+        3,
+    ),
+    (
+        _(
+            r"\b(pipeline|revenue|sales|bookings|arr)\b[^?]*\b(came|come|comes|coming) (from|out of)\b"
+        ),
+        2,
+    ),
+]
+CUES["retention"] += [
+    (_(r"\bstill (logging in|log in|logged in|active|using|visiting|opening|engaged|around)\b"), 3)
+]
+CUES["churn_drivers"] += [
+    (
+        _(
+            r"\bwhat('?s| is)? (making|causing|driving|pushing) (\w+ )?(customers|users|people|accounts|subscribers|members|clients|shoppers)\b[^?]*\b(leave|churn|cancel|quit|stop|go)\b"
+        ),
+        4,
+    ),
+    (
+        _(
+            r"\b(stop|stops|stopped|quit|quits) (buying|using|ordering|shopping|visiting|paying|engaging|logging in)\b"
+        ),
+        3,
+    ),
+    (
+        _(
+            r"\bbefore they (leave|churn|cancel|quit|go|lapse)\b|\bchurned (accounts|customers|users|subscribers|members)\b"
+        ),
+        3,
+    ),
+    (_(r"\bchurn drivers?\b|\bdrivers? of churn\b"), 3),
+]
+CUES["influencers"] += [
+    (
+        _(
+            r"\b(refer|refers|referred) (the )?most\b|\bmost (referrals|word[- ]of[- ]mouth)\b|\bword[- ]of[- ]mouth\b"
+        ),
+        3,
+    ),
+    (
+        _(
+            r"\bwho (in|on|from|across) (the |our )?(community|forum|discord|slack|group|subreddit)\b"
+        ),
+        3,
+    ),
+]
+CUES["recommendations"] += [
+    (
+        _(
+            r"\b(best|single best|one|first) thing (we|i) (could|can|should|might) do\b|\b(what|which) changes\b"
+        ),
+        3,
+    ),
+]
+CUES["segment_compare"] += [(_(r"^\s*compare\b"), 1.5)]
 CUES["lookup_customer"] += [
     (
         _(
@@ -626,8 +746,81 @@ class IntentScores:
         return sorted(self.scores.items(), key=lambda kv: -kv[1])
 
 
+#: Chat shorthand, read as the words it stands for before the cues are matched.
+SHORTHAND = {
+    "ppl": "people",
+    "b4": "before",
+    "shld": "should",
+    "yr": "year",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "u": "you",
+    "ur": "your",
+    "w/": "with",
+    "w/o": "without",
+    "cust": "customer",
+    "custs": "customers",
+    "convo": "conversation",
+    "convos": "conversations",
+    "wk": "week",
+    "mo": "month",
+    "q": "quarter",
+    "abt": "about",
+    "bc": "because",
+    "rn": "now",
+}
+#: The words cues are written with: a misspelling of one ("funnle", "chrun") reads as it.
+_CUE_WORDS = (
+    "funnel",
+    "churn",
+    "churning",
+    "retention",
+    "attribution",
+    "journey",
+    "journeys",
+    "cohort",
+    "cohorts",
+    "influencers",
+    "influential",
+    "recommend",
+    "recommendations",
+    "suggestions",
+    "compare",
+    "comparison",
+    "versus",
+    "conversion",
+    "cancellations",
+    "cancelling",
+    "community",
+)
+
+
+def normalise(text: str) -> str:
+    """The folded question with shorthand spelled out and misspelt cue words corrected."""
+    from rapidfuzz import fuzz, process
+
+    out = []
+    for token in re.split(r"(\s+)", text):
+        bare = token.strip("?.!,;:")
+        if bare in SHORTHAND:
+            token = token.replace(bare, SHORTHAND[bare])
+        elif len(bare) >= 5 and bare.isalpha() and bare not in _CUE_WORDS:
+            best = process.extractOne(bare, _CUE_WORDS, scorer=fuzz.ratio, score_cutoff=80)
+            if (
+                best
+                and best[0][0] == bare[0]
+                and abs(len(best[0]) - len(bare)) <= 1
+                and not (best[0].startswith(bare) or bare.startswith(best[0]))  # an inflection
+            ):
+                token = token.replace(bare, best[0])
+        out.append(token)
+    return "".join(out)
+
+
 def score(text: str, mentions: list[Mention]) -> IntentScores:
     """Every intent's score for a folded question and the names found in it."""
+    text = normalise(text)
     scores = dict.fromkeys(CUES, 0.0)
     cues: dict[str, list[str]] = {k: [] for k in CUES}
     spans: list[tuple[int, int]] = []

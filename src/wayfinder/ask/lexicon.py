@@ -254,6 +254,7 @@ _GENERIC = {
         "converters",
         "checkouts",
         "closed-won revenue",
+        "takings",
         "closed won revenue",
         "won revenue",
         "closed revenue",

@@ -86,7 +86,7 @@ def parse(question: str, lexicon: Lexicon, today: date | None = None) -> Frame:
         _from_period(p, today)
         for p in find_periods(question, today)
         if _keep_period(p, question, today)
-    ]
+    ] + _vague_periods(question)
     period_spans = [p.span for p in periods]
     kept = [w for w in ws if not _inside(w.start, w.end, period_spans)]
     mentions = _shift(lexicon.mentions(kept), kept, ws)
@@ -274,6 +274,7 @@ def fill(intent: str, found: slots.Found, periods: list[FoundPeriod], question: 
             found,
             question,
             on_page=intent in ("trend", "segment_compare", "influencers", "revenue_metrics"),
+            subject=intent == "conversion_drivers",
         )
     ):
         out["content"] = content
@@ -398,6 +399,8 @@ def _attribution_goal(out: dict[str, object], found: slots.Found) -> None:
         (m for m, e in slots.goals(found) if out.get("goal") == _goal_name(found, m, e)), None
     )
     metric = slots.nlq_metric(mention) if mention is not None else None
+    if metric is not None and metric.source != "built-in vocabulary":
+        metric = None  # "purchases" counts orders in the semantic layer, but is said as the goal
     if (
         metric is not None
         and mention.text.lower().endswith("s")
@@ -414,6 +417,7 @@ _PROGRESSION = re.compile(
 #: A person's or company's name (two capitalised words, or a possessive company) in the question.
 _PERSON = re.compile(
     r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]+\s+[A-Z][a-z]+\b(?!['’]s\s+(blog|post|article|webinar|video))|\b[A-Z][\w&]+['’]s\s+(account|team|company)\b"
+    r"|^\s*[A-Z][a-z]+\s+[A-Z][a-z]+\s*[—:,-]"
 )
 _PERSON_ACT = re.compile(
     r"\b(has|have|did|does|interacted|touchpoints?|timeline|history|activity|bought|opened|visited|clicked|done|do before|signed|journey of|profile)\b"
@@ -508,6 +512,8 @@ def _goal_name(found: slots.Found, m: Mention, e) -> str:  # type: ignore[no-unt
     checkout a purchase; "first purchase" in a funnel is the purchase step."""
     if m.text.lower() in ("paid", "paying", "pay"):
         return "paid_subscription" if _SUBSCRIPTION_CONTEXT.search(found.text) else "purchase"
+    if e.canonical == "checkout" and m.text.lower().endswith("checkouts"):
+        return "purchase"  # "checkouts" as an outcome are purchases (docs/ask.md)
     return e.canonical
 
 
@@ -682,6 +688,30 @@ def _arrow_steps(found: slots.Found) -> list[str] | None:
     return steps if len(steps) >= 2 else None
 
 
+#: "trial-to-paid", "lead-to-customer": a funnel said as one compound.
+_TO_PAIR = re.compile(r"\b(\w+)[- ]to[- ](\w+)\b")
+_PAIR_STEPS = {
+    "trial": "trial_start",
+    "paid": "paid_subscription",
+    "signup": "signup",
+    "demo": "demo_request",
+    "cart": "add_to_cart",
+    "checkout": "checkout",
+    "purchase": "purchase",
+    "lead": "lead",
+    "mql": "mql",
+    "sql": "sql",
+    "opp": "opportunity",
+    "opportunity": "opportunity",
+    "close": "closed_deal",
+    "win": "closed_deal",
+    "won": "closed_deal",
+    "customer": "new_customer",
+    "visit": "visit",
+    "visitor": "visit",
+    "order": "purchase",
+    "install": "app_install",
+}
 #: Words around a chain that are not steps ("conversion", "funnel", "for Meta traffic").
 _CHAIN_NOISE = {
     "conversion",
@@ -748,6 +778,11 @@ def _steps(found: slots.Found) -> list[str] | str | None:
         if not steps or steps[-1] != name:
             steps.append(name)
             found.note("steps", text, name, method, span, linked=linked)
+    if len(steps) < 2 and (pair := _TO_PAIR.search(found.text)):
+        first, second = _PAIR_STEPS.get(pair.group(1)), _PAIR_STEPS.get(pair.group(2))
+        if first and second:
+            found.note("steps", pair.group(), [first, second], "rule", pair.span())
+            return [first, second]
     if len(steps) >= 2:
         return steps
     if m := _FLOW.search(found.text):
@@ -837,11 +872,52 @@ def _from_period(p: FoundPeriod, today: date) -> FoundPeriod:
     return p
 
 
+#: Periods no calendar can place: the parser asks which dates were meant.
+_VAGUE_PERIOD = re.compile(
+    r"\b((?:over |during |in |since )?(?:the )?(?:peak|busy|high|low|off|slow|holiday shopping)[- ]season|since the (?:site )?(?:relaunch|rebrand|redesign|migration|launch|update|core update|reorg))\b",
+    re.IGNORECASE,
+)
+
+
+def _vague_periods(question: str) -> list[FoundPeriod]:
+    return [
+        FoundPeriod(m.span(1), m.group(1), Period(text=m.group(1)), "range")
+        for m in _VAGUE_PERIOD.finditer(question)
+    ]
+
+
+#: Named days that are periods only after a time word ("since Black Friday"); else campaigns.
+_HOLIDAY_NAME = re.compile(
+    r"^(the )?(black friday|cyber monday|bfcm|prime day|boxing day)( weekend)?$", re.IGNORECASE
+)
+_TIME_WORDS = {
+    "since",
+    "on",
+    "from",
+    "until",
+    "till",
+    "before",
+    "after",
+    "during",
+    "around",
+    "over",
+    "at",
+    "by",
+    "through",
+    "between",
+    "and",
+}
+
+
 def _keep_period(p: FoundPeriod, question: str, today: date) -> bool:
-    """Periods that are not the question's time: a campaign's name ("the spring sale"), a
-    granularity ("week over week"), a deadline ahead ("before Christmas", "next Black Friday")."""
+    """Periods that are not the question's time: a campaign's name ("the spring sale", "Black
+    Friday orders"), a granularity ("week over week"), a deadline ahead ("before Christmas")."""
     if _CAMPAIGN_AFTER.match(question[p.span[1] :]):
         return False
+    if _HOLIDAY_NAME.match(p.text.strip()):
+        word = question[: p.span[0]].lower().split()[-1:]
+        if not word or word[0] not in _TIME_WORDS:
+            return False
     if _GRANULARITY.search(p.text):
         return False
     before = question[: p.span[0]].lower().split()[-1:]
@@ -903,6 +979,10 @@ def _ambiguous(
             break
     if metric := slots.metric(found, "ambiguous"):
         out["metric"] = metric
+    chans = slots.channels(found)
+    if chans:
+        values = [c for _, c in chans]
+        out["channel"] = values[0] if len(values) == 1 else values
     return Frame(
         question=question,
         today=today,
@@ -971,7 +1051,10 @@ def _fuzzy(
             or not w.lower.isalpha()
         ):
             continue
-        matches = lexicon.fuzzy(w.lower, ("goal", "metric", "channel", "campaign", "model"))
+        kinds = ("goal", "metric", "channel", "campaign", "model")
+        if i > 0 and ws[i - 1].lower in ("by", "per", "which", "each"):
+            kinds = ("breakdown",)  # "CAC by chanel": a dimension
+        matches = lexicon.fuzzy(w.lower, kinds)
         if not matches:
             continue
         (entry, s), rival = matches[0], (matches[1] if len(matches) > 1 else None)

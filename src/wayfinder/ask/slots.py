@@ -155,9 +155,19 @@ _GOAL_FIRST = {
     "lookup_customer",
     "recommendations",
 }
-_INFLUENCE_LEAD = re.compile(
-    r"\b(by|most|highest|biggest|largest|greatest|top|best|widest|by their)\s+$"
-)
+_INFLUENCE_LEAD = re.compile(r"\b(by|by their|ranked by|in terms of|on)\s+$")
+
+
+def _vocabulary_metrics() -> frozenset[str]:
+    import tomllib
+    from importlib import resources
+
+    text = resources.files("wayfinder.ask").joinpath("vocabulary.toml").read_text("utf-8")
+    return frozenset(tomllib.loads(text)["metric"])
+
+
+#: ask's own metric keys: a semantic-layer synonym naming one of them counts as that key.
+NLQ_METRICS = _vocabulary_metrics()
 
 
 def nlq_metric(m: Mention) -> Entry | None:
@@ -167,7 +177,11 @@ def nlq_metric(m: Mention) -> Entry | None:
         (
             e
             for e in m.entries
-            if e.kind == "metric" and not e.source.startswith(("semantic", "built-in defaults"))
+            if e.kind == "metric"
+            and (
+                not e.source.startswith(("semantic", "built-in defaults"))
+                or e.canonical in NLQ_METRICS
+            )
         ),
         None,
     )
@@ -198,6 +212,7 @@ def metric(found: Found, intent: str) -> str | None:
             and not (
                 e.canonical == "spend" and found.before(m, 1) in ("who", "they", "people", "that")
             )
+            and not (e.canonical in _POPULATION_METRICS | {"leads"} and _in_versus(found, m))
         ]
     if intent == "influencers":
         metrics = [
@@ -239,7 +254,23 @@ def _after_channel(found: Found, m: Mention) -> bool:
 
 
 #: A goal said in a trend is what gets counted: the metric that counts it.
-GOAL_METRICS = {"purchase": "orders", "signup": "signups", "conversion": "conversions"}
+#: Counted in a trend, a goal is a measure: the metric's name is the goal's count.
+GOAL_METRICS = {
+    "purchase": "orders",
+    "signup": "signups",
+    "conversion": "conversions",
+    "demo_request": "demo_requests",
+    "trial_start": "trial_starts",
+    "newsletter_signup": "newsletter_signups",
+    "whitepaper_download": "whitepaper_downloads",
+    "paid_subscription": "paid_subscriptions",
+    "new_customer": "new_customers",
+    "add_to_cart": "add_to_carts",
+    "app_install": "app_installs",
+    "webinar_registration": "webinar_registrations",
+    "mql": "mqls",
+    "sql": "sqls",
+}
 
 
 #: Goals whose counting metric does not say which goal it counts (sign-ups of any kind).
@@ -313,7 +344,7 @@ def breakdown(found: Found) -> list[str]:
 
 # -- words of the question ------------------------------------------------------------------------
 
-_CAMPAIGN_NOUN = r"(?:campaigns?|promos?|promotions?|push|initiative|blast|program|programme|sale|offer|series|webinar|conference|summit|giveaway|events|booth|sequence)"
+_CAMPAIGN_NOUN = r"(?:campaigns?|promos?|promotions?|push|initiative|blast|program|programme|sale|offer|series|webinar|conference|summit|giveaway|sequence)"
 #: Nouns that are part of a campaign's name ("the Black Friday sale", "the October webinar").
 _NAMED_NOUNS = (
     "sale",
@@ -412,6 +443,16 @@ def campaign(found: Found, channel_words: set[str]) -> str | None:
             linked=entry.linked,
         )
         return entry_m.text
+    if (
+        (h := _HOLIDAY.search(found.text))
+        and not any(a <= h.start() < b for a, b in found.periods)
+        and not re.search(
+            r"\b(before|by|until|till|since|on|after|for)\s+$", found.text[: h.start()]
+        )
+    ):
+        text = _span_text(found, h.start(), h.end())
+        found.note("campaign", text, text, "rule", h.span())
+        return text
     named = [
         (x.start, x.end)
         for x in found.mentions
@@ -423,6 +464,7 @@ def campaign(found: Found, channel_words: set[str]) -> str | None:
         if len(starts) != len(words):
             continue
         kept: list[int] = []
+        noun = m.group(0).split()[-1]
         last = len(words) - 1
         while last >= 0 and words[last] in channel_words:
             last -= 1  # "the Black Friday email push": the channel word names the medium
@@ -435,16 +477,17 @@ def campaign(found: Found, channel_words: set[str]) -> str | None:
             ):
                 break
             kept.insert(0, i)
+        if not kept and noun.startswith(_NAMED_NOUNS) and last < len(words) - 1:
+            kept = [len(words) - 1]  # "the webinar series": the channel word is the name
         if not kept:
             continue
-        noun = m.group(0).split()[-1]
         end = m.end() if noun.startswith(_NAMED_NOUNS) else m.end(1)
         start = starts[kept[0]]
         text = _span_text(found, start, end)
         found.note("campaign", text, text, "rule", (start, m.end()))
         return text
     m = _ATTRIBUTE_TO.search(found.text)
-    if m:
+    if m and not any(a <= m.start(1) < b for a, b in found.used):
         words = m.group(1).split()
         a, b = m.span(1)
         named_inside = any(
@@ -462,6 +505,12 @@ def campaign(found: Found, channel_words: set[str]) -> str | None:
             found.note("campaign", text, text, "rule", m.span(1))
             return text
     return None
+
+
+#: Holidays named as campaigns ("Black Friday orders", "the BFCM push"), when not a period.
+_HOLIDAY = re.compile(
+    r"\b(black friday|cyber monday|bfcm|prime day|boxing day|singles'? day|christmas|easter|valentine'?s day|mother'?s day|father'?s day|back to school|new year)( sale| weekend| promo| campaign)?\b"
+)
 
 
 def _word_starts(found: Found, start: int, end: int) -> list[int]:
@@ -490,7 +539,19 @@ _ON_PAGE = re.compile(
 )
 
 
-def content(found: Found, question: str = "", *, on_page: bool = False) -> str | None:
+_DO_THE_X = re.compile(
+    r"^\s*(?:do|does|did|will|would)\s+(?:(?:reading|watching|viewing|visiting|opening|downloading|seeing|using|attending|joining)\s+)?(?:the\s+|our\s+|a\s+|an\s+)?([\w' -]+?)\s+(?:actually\s+)?(?:drive|increase|boost|lift|help|raise|improve|get|lead to|cause|reduce|lower|hurt)\b"
+)
+
+
+def content(
+    found: Found, question: str = "", *, on_page: bool = False, subject: bool = False
+) -> str | None:
+    if subject and (m := _DO_THE_X.search(found.text)):
+        text = _span_text(found, m.start(1), m.end(1))
+        if text and text.split()[0].lower() not in STOPWORDS:
+            found.note("content", text, text, "rule", m.span(1))
+            return text
     if question and (m := _AUTHORED.search(question)):
         found.note("content", m.group(1), m.group(1), "rule", m.span(1))
         return m.group(1)
@@ -519,7 +580,7 @@ _PAGE_PHRASE = re.compile(
 )
 _START = re.compile(
     r"\b(?:once|after|when|from|starting (?:at|from|on)|start(?:s|ed)? (?:at|on|from)|beginning (?:at|with)|leaving|leave|left)\s+"
-    r"(?:they\s+|people\s+|users\s+|visitors\s+|someone\s+)?(?:(?:leave|left|visit|visited|visiting|view|viewed|viewing|land|landed|landing|hit|see|saw|read|reading|exit|exiting)\s+)?(?:on\s+|at\s+)?"
+    r"(?:they\s+|people\s+|users\s+|visitors\s+|someone\s+)?(?:(?:leave|left|visit|visited|visiting|view|viewed|viewing|land|landed|landing|hit|see|saw|read|reading|exit|exiting|watch|watched|watching|download|downloaded|downloading|open|opened|opening|finish|finished|finishing)\s+)?(?:on\s+|at\s+)?"
     r"(?:the\s+|our\s+|a\s+|an\s+)?((?:[\w-]+\s+){0,3}?(?:page|homepage|home page|landing page|screen|article|post|blog|cart|checkout|case study|case studies|guide|video|webinar|demo|docs|pricing|features|ebook|whitepaper|newsletter|email)(?:\s+pages?)?)\b"
 )
 _AFTER_GOAL = re.compile(
@@ -534,9 +595,9 @@ def start_page(found: Found) -> str | None:
         e = x.of("goal") or x.of("event")
         if (
             e is not None
-            and _AFTER_GOAL.search(found.text[max(0, x.start - 40) : x.start] + " ")
+            and _AFTER_GOAL.search(found.text[max(0, x.start - 50) : x.start] + " ")
             and re.search(
-                r"\b(once|after|when)\b[^.?!]{0,30}$", found.text[max(0, x.start - 40) : x.start]
+                r"\b(once|after|when)\b[^.?!]{0,45}$", found.text[max(0, x.start - 50) : x.start]
             )
         ):
             found.note("start", x.text, e.canonical, x.method, (x.start, x.end), linked=e.linked)
@@ -567,7 +628,8 @@ _CUSTOMER = re.compile(
     r"|\b(?:for|of|on)\s+the\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)*)\s+account\b"
     r"|\baccount\s+([\w-]+\.[a-z]{2,})\b"
     r"|\bwho at\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)*)"
-    r"|\b(?:has|did|have)\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)+)\s+(?:paid|spent|bought|done|ordered)"
+    r"|\b(?:has|did|have)\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)+)\s+(?:paid|spent|bought|done|ordered|requested|signed|booked|opened|visited|clicked|downloaded|attended|churned|upgraded|renewed|engaged)"
+    r"|^\s*([A-Z][a-z]+\s+[A-Z][a-z]+)\s*[—:,-]"
 )
 
 
@@ -576,7 +638,7 @@ def customer(found: Found, question: str) -> str | None:
     if not m:
         return None
     value = next(g for g in m.groups() if g)
-    span = next(m.span(i) for i in range(1, 13) if m.group(i))
+    span = next(m.span(i) for i in range(1, 14) if m.group(i))
     found.note("customer", value, value, "rule", span)
     return value
 
@@ -659,7 +721,7 @@ _SEGMENT_NORMAL = {
 
 
 _VERSUS = re.compile(
-    r"\b((?:[\w'-]+\s+){0,2}[\w'-]+)\s+(?:vs\.?|versus|v\.?|or|compared (?:to|with)|against)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)"
+    r"\b((?:[\w'-]+\s+){0,2}[\w'-]+)\s+(?:vs\.?|versus|v\.?|or|and|compared? (?:to|with)|compares (?:to|with)|stacks? up against|against)\s+((?:[\w'-]+\s+){0,3}[\w'-]+)"
 )
 #: Words a compared group's phrase does not start or end with.
 _NOT_GROUP = STOPWORDS | {
@@ -707,13 +769,15 @@ _NOT_GROUP = STOPWORDS | {
 def _versus_groups(found: Found) -> list[str] | None:
     """Two groups said around "vs" / "or" / "compared to" ("self-serve vs sales-assisted
     accounts" -> self-serve, sales-assisted): a head noun both share is dropped."""
-    m = _VERSUS.search(found.text)
+    m = _VERSUS.search(found.text) or _THAN.search(found.text)
     if not m or any(a < m.end() and m.start() < b for a, b in found.periods):
         return None
     left = [w for w in m.group(1).split()]
     right = [w for w in m.group(2).split()]
     while left and left[0] in _NOT_GROUP:
         left.pop(0)
+    while right and right[0] in _NOT_GROUP:
+        right.pop(0)
     while right and right[-1] in _NOT_GROUP:
         right.pop()
     cut = next((i for i, w in enumerate(right) if w in _NOT_GROUP), len(right))
@@ -727,6 +791,17 @@ def _versus_groups(found: Found) -> list[str] | None:
     elif len(right) > 1 and right[-1] in _GROUP_NOUNS and len(left) == 1:
         right = right[:-1]  # "in-person vs virtual events"
     return [" ".join(left), " ".join(right)]
+
+
+#: "Do newsletter subscribers have a higher AOV than non-subscribers?"
+_THAN = re.compile(
+    r"^\s*(?:do|does|did|are|is|were|will)\s+((?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(?:have|get|spend|convert|buy|churn|retain|engage|stay|close|order|show|see|come|return|bounce|click|open|use|perform|generate)\w*\b[^?]*?\bthan\s+((?:[\w'-]+\s+){0,2}[\w'-]+)"
+)
+
+
+def _in_versus(found: Found, m: Mention) -> bool:
+    v = _VERSUS.search(found.text)
+    return v is not None and v.start() <= m.start < v.end()
 
 
 #: Head nouns of groups ("accounts", "leads") dropped when only one side says them.
@@ -768,8 +843,7 @@ def _named_segments(found: Found) -> list[str] | None:
         for kind in ("channel", "device", "plan", "country", "industry"):
             e = m.of(kind)
             if e is not None:
-                value = e.canonical if kind == "channel" else m.text.lower()
-                picked.append((m.start, value, (m.start, m.end)))
+                picked.append((m.start, m.text.lower(), (m.start, m.end)))
                 break
     taken = [span for _, _, span in picked]
     for i, w in enumerate(found.words):
@@ -891,7 +965,7 @@ _PLAN = re.compile(
     rf"|\bon (?:the\s+)?((?:{_PLAN_ALT})(?:\s+(?:{_PLAN_ALT}))?)\s+plan\b"
 )
 _PLATFORM = re.compile(
-    rf"\b(?:in|on|from|across|for)\s+(?:the\s+|our\s+)?({'|'.join(_PLATFORMS)})\b(?:\s+(?:server|channel|community|group))?|\b({'|'.join(_PLATFORMS[:5])})\s+(?:posters?|members?|users?|threads?|posts?|server|community)\b"
+    rf"\b(?:in|on|from|across|for)\s+(?:the\s+|our\s+)?(?:[\w-]+\s+)??({'|'.join(_PLATFORMS)})\b(?:\s+(?:server|channel|community|group))?|\b({'|'.join(_PLATFORMS[:5])})\s+(?:posters?|members?|users?|threads?|posts?|server|community)\b"
 )
 _COMMUNITY_PLATFORMS = {"discord", "forum", "slack", "reddit", "github"}
 
