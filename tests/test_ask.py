@@ -220,3 +220,22 @@ def test_llm_second_reading_is_used_only_when_the_rules_are_unsure(shop, monkeyp
     assert all(e.method == "llm" for e in vague.frame.evidence)
     refused = asker.ask("How are the zebra numbers?", TODAY)
     assert refused.status == "clarify" and "zebra" in refused.text
+
+
+def test_two_close_fuzzy_matches_ask_which_one(shop):
+    """A typo as close to one name as to another is not guessed: the answer asks, with both."""
+    lex = Lexicon.builtin()
+    lex.add_vocabulary({"campaign": {"marlin": ["marlin"], "marvin": ["marvin"]}}, "test")
+    frame = parse("revenue from the marvlin campaign last month", lex, TODAY)
+    assert frame.clarification is not None
+    assert {o.label for o in frame.options} == {"marlin", "marvin"}
+    assert all("marvlin" not in o.question for o in frame.options)
+
+
+def test_facade_ask_builds_the_lexicon_once(shop):
+    first = shop.ask("orders per week since July", today=TODAY)
+    asker = shop._asker
+    second = shop.ask("revenue by month this year", today=TODAY)
+    assert shop._asker is asker
+    assert first.status == second.status == "answered"
+    assert first.spec["metric"] == "orders" and second.spec["metric"] == "revenue"
