@@ -62,6 +62,7 @@ def _predict(asker: Asker, gold: list[dict]) -> list[dict]:
         ("blind2.jsonl", 0.9, 0.55),
         ("blind3.jsonl", 0.9, 0.7),
         ("blind4.jsonl", 0.9, 0.75),
+        ("blind5.jsonl", 0.9, 0.75),
     ],
 )
 def test_scores_on_question_sets(asker, name, intent_floor, exact_floor):

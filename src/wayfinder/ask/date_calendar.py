@@ -141,7 +141,12 @@ HOLIDAYS: dict[str, Callable[[int], date] | None] = {
     "halloween": lambda y: date(y, 10, 31),
     "singles_day": lambda y: date(y, 11, 11),
     "prime_day": None,
-    "holidays": None,
+}
+
+#: Named stretches of days by year. The holiday season is November and December: it takes in
+#: Thanksgiving, Black Friday and Cyber Monday, Christmas and the year-end sales.
+HOLIDAY_PERIODS: dict[str, Callable[[int], Span]] = {
+    "holidays": lambda y: Span(date(y, 11, 1), date(y, 12, 31)),
 }
 
 #: Meteorological seasons of the northern hemisphere: first month and length. Winter ``y`` is
@@ -257,6 +262,9 @@ def iso_week(week: int) -> Recurring:
 
 
 def holiday(name: str) -> Recurring:
+    """A named day ("Black Friday") or a named stretch of days ("the holiday season")."""
+    if name in HOLIDAY_PERIODS:
+        return Recurring(HOLIDAY_PERIODS[name])
     at = HOLIDAYS[name]
     assert at is not None, f"{name} has no date"
     return Recurring(lambda y: Span(at(y), at(y)))

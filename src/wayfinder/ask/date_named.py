@@ -58,7 +58,7 @@ def _season(r: Resolver, node: Tree, of: bool) -> Value:
 
 def _holiday(r: Resolver, node: Tree, of: bool) -> Value:
     name = str(token_of(node, "HOLIDAY"))
-    if cal.HOLIDAYS[name] is None:
+    if name not in cal.HOLIDAY_PERIODS and cal.HOLIDAYS[name] is None:
         raise Unresolvable(f"the dates of {name.replace('_', ' ')} differ each year: give them")
     return cal.holiday(name)
 
@@ -85,7 +85,7 @@ def _yearly(make):
 
 
 def _named_in(r: Resolver, node: Tree, of: bool) -> Value:
-    """ "Q3 last year", "March this year", "Black Friday last year"."""
+    """ "Q3 last year", "March this year", "Black Friday last year", "last year's Q3"."""
     unit, plural = unit_of(token_of(node, "UNIT"))
     rel = str(token_of(node, "REL"))
     if unit != "year" or plural or rel == "next":
@@ -94,6 +94,15 @@ def _named_in(r: Resolver, node: Tree, of: bool) -> Value:
     recurring = r.resolve(subtrees(node)[0])
     assert isinstance(recurring, Recurring)
     if recurring.step != "year":
+        raise NotAPeriod(node)
+    return in_year(recurring, year)
+
+
+def _year_named(r: Resolver, node: Tree, of: bool) -> Value:
+    """ "2025's Q3", "2025's holiday season"."""
+    recurring = r.resolve(subtrees(node)[0])
+    year = year_of(node)
+    if not isinstance(recurring, Recurring) or recurring.step != "year" or year is None:
         raise NotAPeriod(node)
     return in_year(recurring, year)
 
@@ -281,6 +290,7 @@ NAMED_HANDLERS: dict[str, Callable[[Resolver, Tree, bool], Value]] = {
     "year_quarter": _yearly(_quarter),
     "year_half": _yearly(_half),
     "named_in": _named_in,
+    "year_named": _year_named,
     "quarter_of": _yearly(_quarter),
     "half_year": _yearly(_half),
     "half_of": _yearly(_half),

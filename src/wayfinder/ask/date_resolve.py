@@ -230,6 +230,10 @@ def _unresolvable(r: Resolver, node: Tree, of: bool) -> Value:
     raise Unresolvable("which dates do you mean?")
 
 
+def _unresolvable_fiscal(r: Resolver, node: Tree, of: bool) -> Value:
+    raise Unresolvable("fiscal years differ from company to company: give the calendar dates")
+
+
 # ---- relative periods: last month, past 2 weeks, this quarter ----------------------------
 
 
@@ -398,6 +402,35 @@ def _unit_before(r: Resolver, node: Tree, of: bool) -> Value:
     return Shift("before", unit)
 
 
+def _named_before(r: Resolver, node: Tree, of: bool) -> Value:
+    """ "the Saturday before", "the March before": its occurrence before the time range."""
+    recurring = r.resolve(subtrees(node)[0])
+    assert isinstance(recurring, Recurring)
+    return Shift("before", recurring.step, named=recurring)
+
+
+def _named_next_to(r: Resolver, node: Tree, of: bool) -> Value:
+    """ "the Saturday before Christmas", "the Monday after Black Friday": the nearest
+    occurrence on that side of the period."""
+    named, base = subtrees(node)[0], subtrees(node)[-1]
+    recurring = r.resolve(named)
+    assert isinstance(recurring, Recurring)
+    after = _direction(node) != "before"
+
+    def make(s: Span) -> Span | None:
+        if after:
+            return recurring.first_starting_from(s.end + timedelta(days=1))
+        return recurring.latest_ended(s.start)
+
+    value = r.resolve(base)
+    if isinstance(value, Recurring):
+        return cal.around(value, make)
+    found = make(settle(value, r.today))
+    if found is None:
+        raise Unresolvable("no such date near that period")
+    return found
+
+
 def _trailing_year(r: Resolver, node: Tree, of: bool) -> Value:
     return rolling("year", 1, r.today)
 
@@ -447,7 +480,9 @@ def _unit_number(r: Resolver, node: Tree, of: bool) -> Value:
 
 
 def _x_over_x(r: Resolver, node: Tree, of: bool) -> Value:
-    return Shift("previous", str(node.children[0]))
+    # "week over week", "MoM", "YoY" say how a series is read (its granularity and what each
+    # point is set against), not a second period of data.
+    raise NotData(node)
 
 
 def _same_period(r: Resolver, node: Tree, of: bool) -> Value:
@@ -471,6 +506,7 @@ _HANDLERS: dict[str, Handler] = {
     "window_adjective": _window_adjective,
     "window_day": _window_day,
     "unresolvable": _unresolvable,
+    "unresolvable_fiscal": _unresolvable_fiscal,
     "relative": _relative,
     "relative_part": _relative_part,
     "relative_day": _relative_day,
@@ -480,6 +516,8 @@ _HANDLERS: dict[str, Handler] = {
     "before_last": _before_last,
     "to_date": _to_date,
     "unit_before": _unit_before,
+    "named_before": _named_before,
+    "named_next_to": _named_next_to,
     "trailing_year": _trailing_year,
     "today": _today,
     "yesterday": _yesterday,

@@ -35,12 +35,14 @@ class Shift:
 
     ``previous``: the period just before, same length ("week over week", "the previous period");
     ``back``: the same period ``n`` units earlier ("the same period last year");
-    ``before``: the ``n`` whole units (or rolling units) just before ("than the previous month").
+    ``before``: the ``n`` whole units (or rolling units) just before ("than the previous month"),
+    or with ``named``, its occurrence just before ("the Saturday before").
     """
 
     kind: Literal["previous", "back", "before"]
     unit: str
     n: int = 1
+    named: Recurring | None = None
 
 
 Value = Span | Recurring | Window | OpenStart | Shift

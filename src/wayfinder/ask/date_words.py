@@ -62,7 +62,8 @@ _CLASSES: dict[str, tuple[str, str]] = {
     **{w: ("REL", "previous") for w in ("previous", "prior", "preceding")},
     **{w: ("REL", "this") for w in ("this", "current")},
     **{w: ("REL", "next") for w in ("next", "coming", "upcoming")},
-    **{w: ("FULL", w) for w in ("full", "complete", "whole", "entire", "calendar", "fiscal")},
+    **{w: ("FULL", w) for w in ("full", "complete", "whole", "entire", "calendar")},
+    **{w: ("FISCAL", w) for w in ("fiscal", "fy", "financial")},
     **{w: ("PREP", w) for w in ("in", "during", "for", "on", "over", "within", "at", "by",
                                 "throughout", "across", "inside")},
     **{w: ("UNTIL", w) for w in ("until", "till", "til", "through", "thru", "upto")},
@@ -103,6 +104,8 @@ PHRASES: dict[tuple[str, ...], tuple[str, str]] = {
         ("labour day", "labor_day"), ("halloween", "halloween"), ("singles day", "singles_day"),
         ("prime day", "prime_day"), ("prime days", "prime_day"), ("holidays", "holidays"),
         ("holiday season", "holidays"), ("holiday period", "holidays"),
+        ("holiday shopping season", "holidays"), ("festive season", "holidays"),
+        ("festive period", "holidays"),
     )},
     **{tuple(p.split()): ("COMPARE", p) for p in (
         "compared to", "compared with", "compared against", "compare to", "compare with",
@@ -228,7 +231,7 @@ def _join_adjacent(raw: list[_Raw]) -> list[_Raw]:
 def _hyphens(raw: list[_Raw]) -> list[_Raw]:
     """A hyphen between words is a space ("last-quarter", "year-over-year", "mid-March"), except
     between two month or day names ("Jan-Mar"); "30-day" is one duration; "twenty-one" and
-    "thirty-first" are one number."""
+    "thirty-first" are one number; "2025-Q3" and "H2-2025" are one period, not a range."""
     out: list[_Raw] = []
     i = 0
     while i < len(raw):
@@ -259,12 +262,32 @@ def _hyphens(raw: list[_Raw]) -> list[_Raw]:
                 if not any(left.low in n and right.low in n for n in names):
                     i += 1  # the hyphen is a space
                     continue
+            if tight and _year_and_part(left, right, out[-2] if len(out) > 1 else None):
+                i += 1
+                continue
             if tight and left.kind == "WORD" and left.low in _HYPHEN_PREFIXES:
                 i += 1
                 continue
         out.append(r)
         i += 1
     return out
+
+
+_PARTS = ("QUARTER", "HALF")
+
+
+def _is_year(r: _Raw) -> bool:
+    return r.kind == "INT" and len(r.text) == 4
+
+
+def _year_and_part(left: _Raw, right: _Raw, before: _Raw | None) -> bool:
+    """A year and a quarter or half joined by a hyphen ("2025-Q3", "H2-2025"), unless the left
+    one already has its own ("Q1 2025-Q2 2026" is a range)."""
+    named = before is not None and (
+        before.kind in _PARTS or _is_year(before) or before.low in MONTHS
+    )
+    pair = _is_year(left) and right.kind in _PARTS or left.kind in _PARTS and _is_year(right)
+    return pair and not named
 
 
 def _phrases(raw: list[_Raw]) -> list[_Raw]:

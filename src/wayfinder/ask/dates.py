@@ -54,10 +54,11 @@ class FoundPeriod:
     """A period named in a question.
 
     ``span`` covers every word the phrase used (with "in", "vs", "compared with"); ``text`` is
-    the period as written, without a bare leading "in", "during", "for", "on" or "at" and
-    without the comparison words. ``period`` has no dates when the words cannot be resolved
-    ("Q5", "since launch"), and no start for an open range ("until March": from the beginning
-    of the data). ``days`` is the length of a window.
+    the period as written, without a bare leading "in", "during", "for", "on", "at" or "from"
+    ("customers from last month": "last month") and without the comparison words. ``period``
+    has no dates when the words cannot be resolved ("Q5", "since launch", "fiscal Q2"), and no
+    start for an open range ("until March": from the beginning of the data). ``days`` is the
+    length of a window.
     """
 
     span: tuple[int, int]
@@ -88,6 +89,10 @@ _BEFORE_NUMBERS = {"top", "bottom", "first", "customer", "user", "account", "ord
 # Words before a second period that make it a comparison ("compare March and April").
 _COMPARE_CUES = {"compare", "compared", "comparing", "comparison", "vs", "versus", "against",
                  "than", "difference", "differences", "relative", "change", "changed"}  # fmt: skip
+# Words after "Tuesday's" that make it the day of a conversation, not a period of data
+# ("the period we discussed on Tuesday's call").
+_MEETING_WORDS = {"call", "calls", "meeting", "meetings", "sync", "standup", "huddle", "chat",
+                  "conversation", "discussion", "presentation", "catchup", "offsite"}  # fmt: skip
 _RETENTION_WORDS = ("retent", "retain", "churn", "active", "return", "cohort")
 # The named periods a campaign can be called after.
 _NAMEABLE = {"month", "quarter", "half", "season", "holiday", "weekday", "year", "holiday_year",
@@ -145,6 +150,10 @@ def resolve_period(text: str, today: date) -> Period:
     if match is None or match[0] != len(tokens):
         raise ConfigError("not a period", value=text, hint="try 'last month', 'Q3 2025' or "
                           "'2026-03-01 to 2026-03-31'")  # fmt: skip
+    if not match[1]:  # words with no period of data in them
+        raise ConfigError("no period of data", value=text, hint="'next week' is still to come "
+                          "and 'week over week' is a granularity: name a period that has "
+                          "started")  # fmt: skip
     (item,) = [f for f in match[1] if f.role != "compare"] or match[1]
     value = item.value
     if isinstance(value, Shift):
@@ -214,6 +223,8 @@ def _interpret(
     following = [t for t in tokens[end:] if t.type != "POSS"]  # "Valentine's promo"
     after = following[0].value.lower() if following else ""
     after_is_noun = bool(following) and following[0].type == "WORD"
+    if end < len(tokens) and tokens[end].type == "POSS" and after in _MEETING_WORDS:
+        raise NotData(tree)
     span = (tokens[i].start_pos, tokens[end - 1].end_pos)
     prep = next((str(c) for c in tree.children if isinstance(c, Token) and c.type == "PREP"), None)
     whens = [c for c in tree.children if isinstance(c, Tree)]
@@ -331,11 +342,12 @@ def _has_compare_cue(text: str) -> bool:
 
 
 def _against(shift_: Shift, time_range: Span | None, today: date) -> Value | Unresolvable:
-    """A comparison period placed against the time range (or, for "week over week" with no
-    range, the last whole week)."""
+    """A comparison period placed against the time range (or, for "the month before" with no
+    range, the last whole month)."""
+    if shift_.named is not None:  # "the Saturday before": the one before the range (or today)
+        found = shift_.named.latest_ended(time_range.start if time_range else today)
+        return found or Unresolvable("no such date before the time range")
     if time_range is None:
-        if shift_.kind == "previous" and shift_.unit != "period":
-            return unit_span(shift_.unit, shift(today, shift_.unit, -1))
         if shift_.kind == "before":
             return unit_span(shift_.unit, shift(today, shift_.unit, -1))
         return Unresolvable("compared with which period? give the time range")
@@ -346,7 +358,9 @@ def _against(shift_: Shift, time_range: Span | None, today: date) -> Value | Unr
             return Span(moved.start, month_end(moved.end.year, moved.end.month))
         return moved
     if shift_.kind == "before":
-        if shift_.n == 1:
+        # the whole unit before a range that starts a unit ("this month vs the month before"),
+        # else as long as the unit, just before ("on Saturday vs the week before": 7 days)
+        if shift_.n == 1 and unit_span(shift_.unit, start).start == start:
             return unit_span(shift_.unit, start - timedelta(days=1))
         return Span(shift(start, shift_.unit, -shift_.n), start - timedelta(days=1))
     if is_whole_months(time_range):  # the previous whole months, as many

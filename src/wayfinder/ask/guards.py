@@ -51,7 +51,7 @@ _EXTERNAL = _(
     r"\b(typical|average|industry|benchmark|normal)\b[^?]*\b(companies|businesses|brands|firms|retailers|startups|competitors)\b(?! (we|our))"
     r"|"
     r"\bcompetitors?'?s?\b|\brivals?\b|\bindustry (average|benchmark)s?\b|\bbenchmarks? (for|against|of) (the )?(industry|market)\b"
-    r"|\bmarket share\b|\bstock (price|market)\b|\bweather\b|\bgoogle trends\b|\bsearch volume\b|\bnews\b"
+    r"|\bmarket share\b|\bstock (price|market)\b|\bweather\b|\bgoogle trends\b|\bsearch volumes?\b|\bnews\b"
     r"|\b(other|another) (companies|company|brands?|firms?)\b|\bworldwide\b.*\bmarket\b"
 )
 _PERSONAL_EXPORT = _(
@@ -72,6 +72,7 @@ _DEICTIC = _(
     r"\b(same|the same) (thing|again|but|for|as before|analysis|question|report|chart|query)\b|^\s*(and|but|now|ok|okay|so)?\s*(how|what) about\b"
     r"|\bthe (second|first|third|last|other|previous|next) (one|ones|option|result|item|row|bar)\b|\b(that|this|those|these) (one|ones|again|instead)\b"
     r"|\b(that|this|those|these) (number|numbers|figure|figures|metric|chart|graph|result|results|value|spike|dip|drop|trend|table|campaign|segment|cohort|page|list)\b(?! (of|for|from|in|on|per|by|which|that|we|our|you))"
+    r"|\b(why|how|when) (did|does|has|is|was) (it|that|this|they|those) (drop|dip|fall|go down|spike|rise|change|jump|happen|move|grow)\b"
     r"|\bdo (it|that|this) again\b|\b(break|split|filter|show) (it|that|this|them) (down|by|for)\b|\bas (above|before)\b"
     r"|^\s*(and|also|now|ok|okay|then)\b[^?]{0,40}\?\s*$|\bzoom in\b|\bdrill into (it|that|this)\b|\bwhat did you mean\b|\bthe one you\b"
 )

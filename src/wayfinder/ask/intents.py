@@ -26,7 +26,7 @@ CUES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (_(r"\bsequences?\b|\border of (pages|steps|events)\b"), 2),
         (
             _(
-                r"\b(browse|browsed|browsing|view|viewed|visit|visited|read|look at|looked at|do|did|click|clicked)\b[^?]*\b(beforehand|(before|prior to|leading up to|ahead of) (they|people|buying|purchasing|signing|converting|checking|booking|requesting|starting|upgrading|ordering|making|becoming|closing|subscribing))\b"
+                r"\b(browse|browsed|browsing|view|viewed|visit|visited|read|look at|looked at|do|did|click|clicked)\b[^?]*\b(beforehand|(before|prior to|leading up to|ahead of) (they|people|someone|\w+ing))\b"
             ),
             2.5,
         ),
@@ -602,6 +602,11 @@ CUES["recommendations"] += [
     ),
 ]
 CUES["segment_compare"] += [(_(r"^\s*compare\b"), 1.5)]
+CUES["funnel"] += [(_(r"\b[\w-]+ to [\w-]+ to [\w-]+\b"), 2.5)]
+CUES["attribution"] += [
+    (_(r"\bmove[sd]? (the needle on )?(pipeline|revenue|deals|sales|signups|the needle)\b"), 3)
+]
+CUES["influencers"] += [(_(r"\b(tag|tags|tagged|mention|mentions|mentioned) us\b"), 3)]
 CUES["lookup_customer"] += [
     (
         _(
@@ -729,6 +734,13 @@ MONEY_METRICS = frozenset(
         "deal_size",
         "churn_rate",
         "pipeline",
+        "refunds",
+        "net_new_arr",
+        "revenue_per_visitor",
+        "nrr",
+        "ltv_cac_ratio",
+        "cac_payback_period",
+        "gross_margin",
     }
 )
 

@@ -147,7 +147,7 @@ def _pick(scores: IntentScores, found: slots.Found, question: str) -> tuple[str 
         adjusted["segment_compare"] = (
             0.0
             if slots.segments(_copy(found), question) is None
-            else adjusted["segment_compare"] + 2.0
+            else adjusted["segment_compare"] + (1.0 if adjusted["attribution"] >= 3.5 else 3.0)
         )
     # "Why ... cancel" is the churn question even when it also says "predict" or "what makes";
     # "more likely to cancel" is a driver question whose outcome is churn.
@@ -163,6 +163,13 @@ def _pick(scores: IntentScores, found: slots.Found, question: str) -> tuple[str 
         and scores.scores["paths"] < 2
     ):
         adjusted["funnel"] += 2.5
+    # A campaign said with money and a verb of bringing it in: credit for that campaign.
+    if (
+        adjusted["attribution"] > 0
+        and metrics & MONEY_METRICS
+        and _NAMED_CAMPAIGN.search(found.text)
+    ):
+        adjusted["attribution"] += 2.0
     # "Attribute" and "credit" name the analysis outright.
     if re.search(r"\battribut|\bcredit", found.text):
         adjusted["attribution"] += 2.0
@@ -287,7 +294,18 @@ def fill(intent: str, found: slots.Found, periods: list[FoundPeriod], question: 
     if intent != "segment_compare":
         _channel(out, found, intent)
     if intent == "paths":
-        if start := slots.start_page(found):
+        between = _BETWEEN.search(found.text)
+        if between:  # "between downloading the whitepaper and asking for a demo"
+            firsts = [
+                (m, e)
+                for m, e in slots.goals(found)
+                if between.start(1) <= m.start < between.end(1)
+            ]
+            if firsts:
+                m, e = firsts[0]
+                out["start"] = _goal_name(found, m, e)
+                found.note("start", m.text, out["start"], m.method, (m.start, m.end))
+        if "start" not in out and (start := slots.start_page(found)):
             out["start"] = start
         _goal(out, found, last=True)
     elif intent == "funnel":
@@ -328,6 +346,8 @@ def fill(intent: str, found: slots.Found, periods: list[FoundPeriod], question: 
                 found.note("metric", goal, metric, "rule")
         if metric:
             out["metric"] = metric
+        if intent == "revenue_metrics" and "goal" not in out:
+            _goal(out, found, last=True, only={"closed_deal", "deal_created", "paid_subscription"})
     elif intent == "retention":
         _retention(out, found)
     elif intent == "conversion_drivers":
@@ -378,6 +398,7 @@ def fill(intent: str, found: slots.Found, periods: list[FoundPeriod], question: 
     return Slots(**out)  # type: ignore[arg-type]
 
 
+_BETWEEN = re.compile(r"\bbetween ([^?]+?) and ([^?]+)")
 _MADE = re.compile(
     r"\bhow much (did|do|have|has|will) (we|you|i|the shop|the business) (make|made|earn|earned|bring in|brought in|take|taken|sell|sold)\b|\bhow much money\b"
 )
@@ -410,6 +431,7 @@ def _attribution_goal(out: dict[str, object], found: slots.Found) -> None:
         out["metric"] = metric.canonical
 
 
+_NAMED_CAMPAIGN = re.compile(r"\b(campaign|promo|promotion|sale|webinar|series|push|launch)\b")
 #: Words that join steps into a progression.
 _PROGRESSION = re.compile(
     r"\b(how many|what %|what percent\w*|what share|what fraction|what proportion|of (those|everyone|the people|all|people)|ended up|end up|went on|go on|went through|then|and then|actually)\b|->|→|%|\bto\b[^?]*\bconver"
@@ -431,7 +453,16 @@ _NOT_PEOPLE = re.compile(
 )
 
 
+_COMPANY_DID = re.compile(
+    r"\b(?:did|has|does|have)\s+([A-Z][\w&]+)\s+(?:ever\s+|already\s+|actually\s+)?(?:attend|request|buy|order|open|visit|click|download|sign|book|pay|spend|have|log|engage|use|touch)\w*"
+)
+
+
 def _named_person(question: str, found: slots.Found) -> bool:
+    if (c := _COMPANY_DID.search(question)) and not any(
+        x.start <= c.start(1) < x.end for x in found.mentions
+    ):
+        return True
     for m in _PERSON.finditer(question):
         if _NOT_PEOPLE.search(m.group()):
             continue
@@ -536,6 +567,8 @@ def _drivers_goal(out: dict[str, object], found: slots.Found) -> None:
     abandon = [(m, e) for m, e in goals if e.canonical == "checkout_abandonment"]
     m, e = abandon[0] if abandon else goals[-1]
     out["goal"] = _goal_name(found, m, e)
+    if out["goal"] == "conversion" and any(e.canonical == "trial_start" for _, e in goals):
+        out["goal"] = "paid_subscription"  # trials that convert become paying subscribers
     found.note("goal", m.text, out["goal"], m.method, (m.start, m.end), linked=e.linked)
     for m0, e0 in goals[:-1]:
         if (
@@ -599,23 +632,28 @@ _IMPROVE = re.compile(
 
 
 def _improve_target(out: dict[str, object], found: slots.Found) -> None:
-    """What a recommendation should lift: the outcome after "lift", "boost", "get more ... to"."""
+    """What a recommendation should lift: the first goal or metric after "lift", "boost",
+    "reduce", "get more ... to" (the last such verb when there are several)."""
+    verbs = list(_IMPROVE_ANY.finditer(found.text))
     picked = None
-    for m in found.mentions:
-        lead = found.text[max(0, m.start - 40) : m.start]
-        if not _IMPROVE_ANY.search(lead):
-            continue
-        goal = m.of("goal")
-        if goal is not None and goal.canonical == "conversion" and picked is not None:
-            continue  # "trial-to-paid conversion": the specific goal said before stands
-        if goal is not None or m.of("metric") is not None:
-            picked = m
+    for verb in reversed(verbs):
+        after = [
+            m
+            for m in found.mentions
+            if verb.end() <= m.start <= verb.end() + 40 and (m.of("goal") or slots.nlq_metric(m))
+        ]
+        if after:
+            named = [
+                m for m in after if not (m.of("goal") and m.of("goal").canonical == "conversion")
+            ]
+            picked = (named or after)[0]
+            break
     if picked is None:
         return
     if (e := picked.of("goal")) is not None:
         out["goal"] = _goal_name(found, picked, e)
         found.note("goal", picked.text, out["goal"], picked.method, (picked.start, picked.end))
-    elif (e := picked.of("metric")) is not None and e.canonical != "spend":
+    elif (e := slots.nlq_metric(picked)) is not None and e.canonical != "spend":
         out["metric"] = e.canonical
         found.note("metric", picked.text, e.canonical, picked.method, (picked.start, picked.end))
 
@@ -631,12 +669,15 @@ _FLOW = re.compile(
 
 
 _PAGE_STEP = re.compile(
-    r"\b(?:the\s+|a\s+|our\s+)?((?:(?!from|to|then|the|a|our|of|on)[a-z]+\s+)?(?!from|to|then|the|a|our|of|on)[a-z]+)\s+page(\s+views?|\s+visits?)?\b|\b(homepage|home page)(\s+views?)?\b"
+    r"\b(?:the\s+|a\s+|our\s+)?((?:(?!from|to|then|the|a|our|of|on|between|and)[a-z]+\s+)?(?!from|to|then|the|a|our|of|on|between|and)[a-z]+)\s+page(\s+views?|\s+visits?)?\b|\b(homepage|home page)(\s+views?)?\b"
 )
 
 
 #: Metrics that count one goal: said in a funnel, they are that goal's step ("new signups").
 _COUNTED_GOALS = {"signups": "signup", "orders": "purchase"}
+_EMAIL_STEP = re.compile(
+    r"\b(clicked|clicks|click|opened|opens|open)\b (?:on )?(?:the |our |a |an )?(?:[\w-]+ ){0,3}?emails?\b"
+)
 _REGISTERED = re.compile(
     r"\b(?:regist\w*|signed up|sign up|signing up)\s+(?:for|to)\s+(?:the\s+|a\s+|an\s+|our\s+)?(?:[\w-]+\s+){0,2}webinars?\b"
 )
@@ -648,19 +689,36 @@ _VIEWED = re.compile(
 _ARROW = re.compile(r"\s*(?:->|→|=>|>>|>)\s*")
 
 
+_TO_CHAIN = re.compile(r"\b([\w-]+(?: [\w-]+)?) to ([\w-]+(?: [\w-]+)?) to ([\w-]+(?: [\w-]+)?)\b")
+
+
 def _arrow_steps(found: slots.Found) -> list[str] | None:
     """Steps written as a chain ("signup -> trial -> paid"): each link is a goal, a page or,
     when nothing names it, its own words in snake case ("activation", "ad_click")."""
     if not _ARROW.search(found.text):
-        return None
+        chain = _TO_CHAIN.search(found.text)
+        if chain is None or chain.group(1).split()[-1] in (
+            "how",
+            "want",
+            "need",
+            "go",
+            "went",
+            "likely",
+        ):
+            return None
+        text = found.text[: chain.start()] + " -> ".join(chain.groups()) + found.text[chain.end() :]
+        found = slots.Found(
+            text, found.words, found.mentions, found.used, found.evidence, found.periods
+        )
     steps: list[str] = []
     pos = 0
     for part in _ARROW.split(found.text):
         start = found.text.index(part, pos) if part else pos
         pos = start + len(part)
-        part = part.split(",")[0].strip(" ?.:")
+        part = part.split(",")[0].split(":")[-1].strip(" ?.:")
         if not part:
             continue
+        start = found.text.find(part, start)
         end = start + len(part)
         inside = [m for m in found.mentions if start <= m.start < end]
         name = None
@@ -672,6 +730,8 @@ def _arrow_steps(found: slots.Found) -> list[str] | None:
                 name = "_".join(m.text.lower().split()) + "_view"
             elif (e := m.of("metric")) is not None and e.canonical in _COUNTED_GOALS:
                 name = _COUNTED_GOALS[e.canonical]
+        if name is None and any(m.of("channel") for m in inside):
+            continue  # "PPC traffic -> ...": where people came from, not a step
         if name is None:
             words = [
                 w
@@ -680,6 +740,8 @@ def _arrow_steps(found: slots.Found) -> list[str] | None:
             ]
             if not words or len(words) > 4:
                 continue
+            if words[-1] in ("visits", "visit", "views", "view") and "page" in words:
+                words = words[: words.index("page") + 1]
             name = "_".join(words)
             name = f"{name}_view" if words[-1] == "page" else name
         if not steps or steps[-1] != name:
@@ -758,6 +820,10 @@ def _steps(found: slots.Found) -> list[str] | str | None:
         words = (pm.group(1) or pm.group(3) or "").replace("home page", "homepage")
         name = "_".join(words.split()) + ("_page_view" if pm.group(1) else "_view")
         picked.append((span[0], name, pm.group(), span, "rule", None))
+    for em in _EMAIL_STEP.finditer(found.text):
+        name = "email_click" if em.group(1).startswith("click") else "email_open"
+        picked = [x for x in picked if not (x[3][0] < em.end() and em.start() < x[3][1])]
+        picked.append((em.start(), name, em.group(), em.span(), "rule", None))
     for rm in _REGISTERED.finditer(found.text):
         if not any(a < rm.end() and rm.start() < b for _, _, _, (a, b), _, _ in picked):
             picked.append((rm.start(), "webinar_registration", rm.group(), rm.span(), "rule", None))
@@ -874,7 +940,7 @@ def _from_period(p: FoundPeriod, today: date) -> FoundPeriod:
 
 #: Periods no calendar can place: the parser asks which dates were meant.
 _VAGUE_PERIOD = re.compile(
-    r"\b((?:over |during |in |since )?(?:the )?(?:peak|busy|high|low|off|slow|holiday shopping)[- ]season|since the (?:site )?(?:relaunch|rebrand|redesign|migration|launch|update|core update|reorg))\b",
+    r"\b((?:over |during |in |since )?(?:the )?(?:peak|busy|high|low|off|slow|holiday shopping)[- ]season|(?:since|around|after|before) (?:the )?(?:site |product |big )?(?:relaunch|rebrand|redesign|migration|launch|update|core update|reorg))\b",
     re.IGNORECASE,
 )
 
@@ -915,10 +981,18 @@ def _keep_period(p: FoundPeriod, question: str, today: date) -> bool:
     if _CAMPAIGN_AFTER.match(question[p.span[1] :]):
         return False
     if _HOLIDAY_NAME.match(p.text.strip()):
-        word = question[: p.span[0]].lower().split()[-1:]
+        # The span may hold the time word itself ("on Black Friday"); look before the name.
+        at = question.lower().rfind(p.text.lower(), p.span[0], p.span[1] + 1)
+        word = question[: at if at >= 0 else p.span[0]].lower().split()[-1:]
+        if word == ["and"] and "between" not in question[: p.span[0]].lower():
+            return False
         if not word or word[0] not in _TIME_WORDS:
             return False
-    if _GRANULARITY.search(p.text):
+    if _GRANULARITY.search(p.text) or p.text.lower().strip() in (
+        "last time",
+        "the last time",
+        "next time",
+    ):
         return False
     before = question[: p.span[0]].lower().split()[-1:]
     if _DEADLINE.match(p.text) or before in (

@@ -227,10 +227,17 @@ def metric(found: Found, intent: str) -> str | None:
             continue  # "retention table", "retention by plan" name the analysis, not a measure
         if e.canonical in ("churn_rate",) and intent == "churn_drivers":
             continue
-        if e.canonical == "reach" and intent != "influencers" and found.before(m, 1) != "by":
+        if (
+            e.canonical == "reach"
+            and intent not in ("influencers", "trend")
+            and found.before(m, 1) != "by"
+        ):
             continue
         found.note("metric", m.text, e.canonical, _method(m), (m.start, m.end), linked=e.linked)
         return e.canonical
+    if re.search(r"\breturn on (\w+ ){0,2}ad spend\b", found.text):
+        found.note("metric", "return on ad spend", "roas", "rule")
+        return "roas"
     if intent in ("funnel", "segment_compare", "trend", "revenue_metrics", "attribution") and (
         m := _CONVERSION_RATE.search(found.text)
     ):
@@ -254,23 +261,9 @@ def _after_channel(found: Found, m: Mention) -> bool:
 
 
 #: A goal said in a trend is what gets counted: the metric that counts it.
-#: Counted in a trend, a goal is a measure: the metric's name is the goal's count.
-GOAL_METRICS = {
-    "purchase": "orders",
-    "signup": "signups",
-    "conversion": "conversions",
-    "demo_request": "demo_requests",
-    "trial_start": "trial_starts",
-    "newsletter_signup": "newsletter_signups",
-    "whitepaper_download": "whitepaper_downloads",
-    "paid_subscription": "paid_subscriptions",
-    "new_customer": "new_customers",
-    "add_to_cart": "add_to_carts",
-    "app_install": "app_installs",
-    "webinar_registration": "webinar_registrations",
-    "mql": "mqls",
-    "sql": "sqls",
-}
+#: Counted in a trend, a goal whose count is one of ask's metrics is that metric ("orders",
+#: "signups"); any other goal stays the goal (its count is the measure), as most annotators read it.
+GOAL_METRICS = {"purchase": "orders", "signup": "signups", "conversion": "conversions"}
 
 
 #: Goals whose counting metric does not say which goal it counts (sign-ups of any kind).
@@ -319,14 +312,44 @@ def models(found: Found) -> list[str]:
 
 
 _BREAKDOWN_LEAD = re.compile(
-    r"\b(by|per|across|each|every|which|wich|what|split by|broken down by|break(?:down)? by|grouped by|for each|for every|between)\s+(?:the\s+|our\s+|their\s+|each\s+|individual\s+|different\s+)?"
+    r"\b(by|per|across|each|every|which|wich|what|split by|broken down by|break(?:down)? by|grouped by|for each|for every|between|top \d+|top [a-z]+)\s+(?:the\s+|our\s+|their\s+|each\s+|individual\s+|different\s+)?(?:email\s+|paid\s+|social\s+|search\s+|facebook\s+|instagram\s+|tiktok\s+|linkedin\s+|google\s+)?"
     r"(?:(?:first|last)[- ]touch\s+|acquisition\s+|marketing\s+|traffic\s+|lead\s+|weekly\s+|monthly\s+|quarterly\s+|yearly\s+|annual\s+|signup\s+|sign-up\s+)?$"
 )
+
+
+_NOT_DIMENSION_NEXT = {
+    "traits",
+    "attributes",
+    "characteristics",
+    "types",
+    "kind",
+    "details",
+    "data",
+    "history",
+    "activity",
+    "size",
+    "value",
+    "success",
+    "champions",
+    "advocates",
+    "advisory",
+    "health",
+    "list",
+    "base",
+    "journey",
+    "journeys",
+    "lifetime",
+    "acquisition",
+    "retention",
+    "churn",
+}
 
 
 def breakdown(found: Found) -> list[str]:
     out: list[str] = []
     for m, e in found.of_kind("breakdown"):
+        if found.after(m, 1) in _NOT_DIMENSION_NEXT:
+            continue  # "what account traits", "which customer champions": not a dimension
         lead = found.text[max(0, m.start - 30) : m.start]
         if not _BREAKDOWN_LEAD.search(lead):
             continue
@@ -344,7 +367,7 @@ def breakdown(found: Found) -> list[str]:
 
 # -- words of the question ------------------------------------------------------------------------
 
-_CAMPAIGN_NOUN = r"(?:campaigns?|promos?|promotions?|push|initiative|blast|program|programme|sale|offer|series|webinar|conference|summit|giveaway|sequence)"
+_CAMPAIGN_NOUN = r"(?:campaigns?|promos?|promotions?|push|initiative|blast|sale|offer|series|webinar|conference|summit|giveaway|sequence)"
 #: Nouns that are part of a campaign's name ("the Black Friday sale", "the October webinar").
 _NAMED_NOUNS = (
     "sale",
@@ -473,6 +496,7 @@ def campaign(found: Found, channel_words: set[str]) -> str | None:
             if (
                 w in channel_words
                 or w in _NOT_CAMPAIGN_WORDS
+                or w.isdigit()
                 or any(a <= starts[i] < b for a, b in named)
             ):
                 break
@@ -524,10 +548,10 @@ def _span_text(found: Found, start: int, end: int) -> str:
 
 _VERBS = r"(?:open|opens|opened|read|reads|view|views|viewed|visit|visits|visited|watch|watches|watched|download|downloads|downloaded|see|sees|saw|seen|use|uses|used|click|clicks|clicked|check|checks|checked|attend|attends|attended|try|tries|tried|get|gets|got|receive|receives|received|look at|looks at|looked at|engage with|engaged with|land on|landed on|hit|hits|start|started|play|played)"
 _WHO_DID = re.compile(
-    rf"\b(?:who|that|which)\s+(?:have\s+|had\s+|also\s+|first\s+|actually\s+)?{_VERBS}\s+(?:the\s+|a\s+|an\s+|our\s+|any\s+|at\s+least\s+one\s+)?([\w' -]+?)(?=\s+(?:buy|buys|bought|convert|converts|converted|purchase|purchases|purchased|sign|signs|signed|close|closes|closed|upgrade|upgrades|order|orders|ordered|subscribe|subscribes|more|less|likelier|likely|end|go|are|were|do|did|have|tend|become|turn|spend|cancel|churn|stay|renew|return|come)\b|[?.!,]|$)"
+    rf"\b(?:people|visitors|users|shoppers|customers|buyers|leads|accounts|those|readers|members|prospects|folks|anyone|everyone|subscribers|attendees|trialists|deals|companies|ones|someone)\s+(?:who|that|which)\s+(?:have\s+|had\s+|also\s+|first\s+|actually\s+)?{_VERBS}\s+(?:the\s+|a\s+|an\s+|our\s+|any\s+|at\s+least\s+one\s+)?([\w' -]+?)(?=\s+(?:buy|buys|bought|convert|converts|converted|purchase|purchases|purchased|sign|signs|signed|close|closes|closed|upgrade|upgrades|order|orders|ordered|subscribe|subscribes|more|less|likelier|likely|end|go|are|were|do|did|have|tend|become|turn|spend|cancel|churn|stay|renew|return|come)\b|[?.!,]|$)"
 )
 _DOES_X = re.compile(
-    r"\b(?:does|do|did|is|can)\s+(?:reading|viewing|watching|visiting|opening|downloading|seeing|using|attending|joining|registering for)\s+(?:the\s+|a\s+|an\s+|our\s+)?([\w' -]+?)\s+(?:page\s+)?(?:help|helps|increase|increases|raise|raises|boost|boosts|improve|improves|lift|lifts|affect|affects|impact|impacts|make|makes|lead|leads|drive|drives|hurt|hurts|matter|reduce|reduces|lower|lowers|prevent|prevents|cut|cuts|change|changes)"
+    r"\b(?:does|do|did|is|can)\s+(?:reading|viewing|watching|visiting|opening|downloading|seeing|using|attending|joining|registering for)\s+(?:the\s+|a\s+|an\s+|our\s+)?([\w' -]+?)\s+(?:page\s+)?(?:help(?!\s+(?:page|centre|center|articles?|docs))|helps|increase|increases|raise|raises|boost|boosts|improve|improves|lift|lifts|affect|affects|impact|impacts|make|makes|lead|leads|drive|drives|hurt|hurts|matter|reduce|reduces|lower|lowers|prevent|prevents|cut|cuts|change|changes)"
 )
 
 
@@ -540,7 +564,7 @@ _ON_PAGE = re.compile(
 
 
 _DO_THE_X = re.compile(
-    r"^\s*(?:do|does|did|will|would)\s+(?:(?:reading|watching|viewing|visiting|opening|downloading|seeing|using|attending|joining)\s+)?(?:the\s+|our\s+|a\s+|an\s+)?([\w' -]+?)\s+(?:actually\s+)?(?:drive|increase|boost|lift|help|raise|improve|get|lead to|cause|reduce|lower|hurt)\b"
+    r"^\s*(?:do|does|did|will|would)\s+(?:(?:reading|watching|viewing|visiting|opening|downloading|seeing|using|attending|joining)\s+)?(?:the\s+|our\s+|a\s+|an\s+)?([\w' -]+?)\s+(?:actually\s+)?(?:drive|increase|boost|lift|help(?!\s+(?:page|centre|center|articles?|docs))|raise|improve|get|lead to|cause|reduce|lower|hurt|make)\b"
 )
 
 
@@ -628,7 +652,8 @@ _CUSTOMER = re.compile(
     r"|\b(?:for|of|on)\s+the\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)*)\s+account\b"
     r"|\baccount\s+([\w-]+\.[a-z]{2,})\b"
     r"|\bwho at\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)*)"
-    r"|\b(?:has|did|have)\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)+)\s+(?:paid|spent|bought|done|ordered|requested|signed|booked|opened|visited|clicked|downloaded|attended|churned|upgraded|renewed|engaged)"
+    r"|\b(?:has|did|have)\s+([A-Z][\w&]*(?:\s+[A-Z][\w&]*)+)\s+(?:paid|spent|bought|done|ordered|requested|signed|booked|opened|visited|clicked|downloaded|attended|churned|upgraded|renewed|engaged|attend|request|buy|order|open|visit|click|download|sign|book|pay|spend|ever|have|log)"
+    r"|\b(?:did|has|does|have)\s+([A-Z][\w&]+)\s+(?:ever\s+|already\s+|actually\s+)?(?:attend|request|buy|order|open|visit|click|download|sign|book|pay|spend|have|log|engage|use|touch)\w*"
     r"|^\s*([A-Z][a-z]+\s+[A-Z][a-z]+)\s*[—:,-]"
 )
 
@@ -638,7 +663,7 @@ def customer(found: Found, question: str) -> str | None:
     if not m:
         return None
     value = next(g for g in m.groups() if g)
-    span = next(m.span(i) for i in range(1, 14) if m.group(i))
+    span = next(m.span(i) for i in range(1, 15) if m.group(i))
     found.note("customer", value, value, "rule", span)
     return value
 
@@ -788,8 +813,10 @@ def _versus_groups(found: Found) -> list[str] | None:
         left, right = left[:-1], right[:-1]  # "SMS subscribers vs email-only subscribers"
     elif len(left) > 1 and right[-1] != left[-1] and left[-1] in _GROUP_NOUNS and len(right) == 1:
         left = left[:-1]  # "self-serve accounts vs sales-assisted"
-    elif len(right) > 1 and right[-1] in _GROUP_NOUNS and len(left) == 1:
-        right = right[:-1]  # "in-person vs virtual events"
+    elif len(right) > 1 and right[-1] in _GROUP_NOUNS and left[-1] not in _GROUP_NOUNS:
+        right = right[
+            :-1
+        ]  # "in-person vs virtual events", "spring sale and black friday customers"
     return [" ".join(left), " ".join(right)]
 
 
