@@ -21,6 +21,8 @@ SETS = (
     "blind.jsonl",
     "blind2.jsonl",
     "blind3.jsonl",
+    "blind4.jsonl",
+    "blind5.jsonl",
 )
 TODAY = date(2026, 11, 22)
 REPEATS = 20
