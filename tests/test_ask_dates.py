@@ -86,7 +86,18 @@ TABLE: list[tuple[str, date, str | None]] = [
     ("month-to-date", SUN, "2026-11-01/2026-11-22"),
     ("QTD", SUN, "2026-10-01/2026-11-22"),
     ("since the start of the quarter", SUN, "2026-10-01/2026-11-22"),
+    ("since the start of October", SUN, "2026-10-01/2026-11-22"),
+    ("since the beginning of the year", SUN, "2026-01-01/2026-11-22"),
+    ("since the start of last month", SUN, "2026-10-01/2026-11-22"),
+    ("since the start of the quarter", MAR31, "2026-01-01/2026-03-31"),
     ("all time", SUN, "..2026-11-22"),
+    # -- "from" alone is the period itself; with an end, or "onwards", a range
+    ("from last month", SUN, "2026-10-01/2026-10-31"),
+    ("from March", SUN, "2026-03-01/2026-03-31"),
+    ("from 2025", SUN, "2025-01-01/2025-12-31"),
+    ("from March onwards", SUN, "2026-03-01/2026-11-22"),
+    ("from last month to this month", SUN, "2026-10-01/2026-11-22"),
+    ("from March until May", SUN, "2026-03-01/2026-05-31"),
     # -- bare months and quarters: the most recent that has started
     ("in March", SUN, "2026-03-01/2026-03-31"),
     ("during March", SUN, "2026-03-01/2026-03-31"),
@@ -108,8 +119,37 @@ TABLE: list[tuple[str, date, str | None]] = [
     ("first half of the year", SUN, "2026-01-01/2026-06-30"),
     ("the second half of 2025", SUN, "2025-07-01/2025-12-31"),
     ("2025", SUN, "2025-01-01/2025-12-31"),
-    ("FY2025", SUN, "2025-01-01/2025-12-31"),
     ("week 47", SUN, "2026-11-16/2026-11-22"),
+    # -- a year after the name, or a year's name before it
+    ("2025 H2", SUN, "2025-07-01/2025-12-31"),
+    ("2025 H1", SUN, "2025-01-01/2025-06-30"),
+    ("2025 Q3", SUN, "2025-07-01/2025-09-30"),
+    ("2025-Q3", SUN, "2025-07-01/2025-09-30"),
+    ("H2-2025", SUN, "2025-07-01/2025-12-31"),
+    ("Q1 2025-Q2 2026", SUN, "2025-01-01/2026-06-30"),
+    ("Q3 last year", SUN, "2025-07-01/2025-09-30"),
+    ("Q2 this year", SUN, "2026-04-01/2026-06-30"),
+    ("H1 last year", SUN, "2025-01-01/2025-06-30"),
+    ("March last year", SUN, "2025-03-01/2025-03-31"),
+    ("March of last year", SUN, "2025-03-01/2025-03-31"),
+    ("last year's Q3", SUN, "2025-07-01/2025-09-30"),
+    ("this year's Q1", SUN, "2026-01-01/2026-03-31"),
+    ("last year's March", SUN, "2025-03-01/2025-03-31"),
+    ("2025's Q4", SUN, "2025-10-01/2025-12-31"),
+    ("last year's Q3", MAR31, "2025-07-01/2025-09-30"),
+    ("Q3 last year", JAN1, "2026-07-01/2026-09-30"),
+    # -- fiscal calendars are the company's own: no dates without them
+    ("fiscal Q2", SUN, None),
+    ("FY Q3", SUN, None),
+    ("fiscal year", SUN, None),
+    ("this fiscal year", SUN, None),
+    ("the last 3 fiscal quarters", SUN, None),
+    ("our financial year", SUN, None),
+    ("FY2025", SUN, None),
+    ("FY26", SUN, None),
+    ("fiscal 2025", SUN, None),
+    ("Q3 FY2026", SUN, None),
+    ("Q3 of last fiscal year", SUN, None),
     # -- explicit dates and ranges
     ("2026-03-01", SUN, "2026-03-01/2026-03-01"),
     ("March 3", SUN, "2026-03-03/2026-03-03"),
@@ -153,6 +193,22 @@ TABLE: list[tuple[str, date, str | None]] = [
     ("Halloween", SUN, "2026-10-31/2026-10-31"),
     ("Mother's Day", SUN, "2026-05-10/2026-05-10"),
     ("Labor Day", SUN, "2026-09-07/2026-09-07"),
+    ("the Saturday before Christmas", SUN, "2025-12-20/2025-12-20"),
+    ("the Monday after Black Friday", SUN, "2025-12-01/2025-12-01"),
+    # -- the holiday season: 1 November to 31 December, the most recent that has started
+    ("holiday season", SUN, "2026-11-01/2026-12-31"),
+    ("over the holidays", SUN, "2026-11-01/2026-12-31"),
+    ("the holidays", SUN, "2026-11-01/2026-12-31"),
+    ("holiday shopping season", SUN, "2026-11-01/2026-12-31"),
+    ("the festive season", SUN, "2026-11-01/2026-12-31"),
+    ("last holiday season", SUN, "2025-11-01/2025-12-31"),
+    ("this holiday season", SUN, "2026-11-01/2026-11-22"),
+    ("over the holidays last year", SUN, "2025-11-01/2025-12-31"),
+    ("holiday season 2025", SUN, "2025-11-01/2025-12-31"),
+    ("last year's holiday season", SUN, "2025-11-01/2025-12-31"),
+    ("holiday season", MAR31, "2025-11-01/2025-12-31"),
+    ("the holidays", JAN1, "2026-11-01/2026-12-31"),
+    ("the holidays", date(2026, 10, 31), "2025-11-01/2025-12-31"),
     # -- seasons (meteorological, northern hemisphere)
     ("last spring", SUN, "2026-03-01/2026-05-31"),
     ("in spring 2026", SUN, "2026-03-01/2026-05-31"),
@@ -164,6 +220,17 @@ TABLE: list[tuple[str, date, str | None]] = [
     ("since the campaign started", SUN, None),
     ("the period we discussed", SUN, None),
     ("last sprint", SUN, None),
+    ("the last sprint", SUN, None),
+    ("peak season", SUN, None),
+    ("busy season", SUN, None),
+    ("the off-season", SUN, None),
+    ("during slow season", SUN, None),
+    ("since the relaunch", SUN, None),
+    ("since the Product Hunt launch", SUN, None),
+    ("since the core update", SUN, None),
+    ("around the launch", SUN, None),
+    ("after the redesign", SUN, None),
+    ("before the rebrand", SUN, None),
     ("Q5", SUN, None),
     ("month 13", SUN, None),
     ("the 31st of February", SUN, None),
@@ -361,17 +428,87 @@ QUESTIONS: list[tuple[str, list[tuple[str, str | None, str]]]] = [
             ("the previous 7 days", "2026-11-09/2026-11-15", "compare"),
         ],
     ),
+    # "X over X" says how a series is read (a granularity), not a second period
     (
         "weekly signups last month, week over week",
+        [("last month", "2026-10-01/2026-10-31", "range")],
+    ),
+    ("signups week over week", []),
+    ("signups month-over-month", []),
+    ("revenue YoY", []),
+    ("WoW change in sessions", []),
+    ("Show conversions MoM for 2025", [("2025", "2025-01-01/2025-12-31", "range")]),
+    ("QoQ pipeline for last quarter", [("last quarter", "2026-07-01/2026-09-30", "range")]),
+    # a year after the name, compared
+    (
+        "How did conversion rate trend across 2025 H2 compared with 2025 H1?",
         [
-            ("last month", "2026-10-01/2026-10-31", "range"),
-            ("week over week", "2026-09-01/2026-09-30", "compare"),
+            ("2025 H2", "2025-07-01/2025-12-31", "range"),
+            ("2025 H1", "2025-01-01/2025-06-30", "compare"),
         ],
     ),
-    ("signups week over week", [("week over week", "2026-11-09/2026-11-15", "compare")]),
     (
-        "Show conversions MoM for 2025",
-        [("MoM", "2024-01-01/2024-12-31", "compare"), ("2025", "2025-01-01/2025-12-31", "range")],
+        "total revenue in 2025 compared with 2024",
+        [
+            ("2025", "2025-01-01/2025-12-31", "range"),
+            ("2024", "2024-01-01/2024-12-31", "compare"),
+        ],
+    ),
+    (
+        "revenue 2025 vs 2024",
+        [
+            ("2025", "2025-01-01/2025-12-31", "range"),
+            ("2024", "2024-01-01/2024-12-31", "compare"),
+        ],
+    ),
+    (
+        "Q3 of this year vs last year's Q3",
+        [
+            ("Q3 of this year", "2026-07-01/2026-09-30", "range"),
+            ("last year's Q3", "2025-07-01/2025-09-30", "compare"),
+        ],
+    ),
+    # the same unit just before the time range
+    (
+        "How many visits did we get on Saturday compared with the Saturday before?",
+        [
+            ("Saturday", "2026-11-21/2026-11-21", "range"),
+            ("the Saturday before", "2026-11-14/2026-11-14", "compare"),
+        ],
+    ),
+    (
+        "signups last week vs the week before",
+        [
+            ("last week", "2026-11-09/2026-11-15", "range"),
+            ("the week before", "2026-11-02/2026-11-08", "compare"),
+        ],
+    ),
+    (
+        "AOV last month vs the month before?",
+        [
+            ("last month", "2026-10-01/2026-10-31", "range"),
+            ("the month before", "2026-09-01/2026-09-30", "compare"),
+        ],
+    ),
+    (
+        "visits on Saturday vs the week before",  # not a calendar week: the 7 days before
+        [
+            ("Saturday", "2026-11-21/2026-11-21", "range"),
+            ("the week before", "2026-11-14/2026-11-20", "compare"),
+        ],
+    ),
+    (
+        "signups in March vs the March before",
+        [
+            ("March", "2026-03-01/2026-03-31", "range"),
+            ("the March before", "2025-03-01/2025-03-31", "compare"),
+        ],
+    ),
+    # "from" alone: the period, not everything since
+    ("customers from last month", [("last month", "2026-10-01/2026-10-31", "range")]),
+    (
+        "revenue from last month to this month",
+        [("from last month to this month", "2026-10-01/2026-11-22", "range")],
     ),
     ("revenue vs the same period last year", [("the same period last year", None, "compare")]),
     # windows are never the time range
@@ -402,7 +539,7 @@ QUESTIONS: list[tuple[str, list[tuple[str, str | None, str]]]] = [
     ),
     ("the 15th of last month", [("the 15th of last month", "2026-10-15/2026-10-15", "range")]),
     ("in the last couple months", [("the last couple months", "2026-09-22/2026-11-22", "range")]),
-    ("from March to the June newsletter", [("from March", "2026-03-01/2026-11-22", "range")]),
+    ("from March to the June newsletter", [("March", "2026-03-01/2026-03-31", "range")]),
     # campaign names and other words that are not periods
     ("since the Black Friday campaign", []),
     ("what do people do after the first purchase", []),
@@ -417,6 +554,28 @@ QUESTIONS: list[tuple[str, list[tuple[str, str | None, str]]]] = [
     ("what may have caused the drop", []),
     ("Compare March revenue by channel", [("March", "2026-03-01/2026-03-31", "range")]),
     ("Revenue for last season, please", [("last season", None, "range")]),
+    ("What was marketing spend in fiscal Q2?", [("fiscal Q2", None, "range")]),
+    ("signups over peak season", [("over peak season", None, "range")]),
+    (
+        "daily signups since the Product Hunt launch",
+        [("since the Product Hunt launch", None, "range")],
+    ),  # fmt: skip
+    (
+        "could you send the numbers for the period we discussed on Tuesday's call?",
+        [("the period we discussed", None, "range")],  # Tuesday dates the call
+    ),
+    (
+        "How does retention for the September signup cohort compare to August's?",
+        [
+            ("September", "2026-09-01/2026-09-30", "range"),
+            ("August", "2026-08-01/2026-08-31", "compare"),
+        ],
+    ),
+    (
+        "revenue per recipient for last year's Black Friday emails",
+        [("last year", "2025-01-01/2025-12-31", "range")],
+    ),
+    ("the holidays campaign", []),
     # a time to come is no period of data
     ("Pause all TikTok ads until Monday", []),
     ("what should we do to boost repeat purchases before Christmas?", []),
@@ -465,6 +624,14 @@ def test_comparisons_are_placed_against_the_range() -> None:
     assert before.period is not None and before.period.iso == "2026-04-01/2026-06-30"
     _, before = find_periods("1-10 November vs the previous period", SUN)
     assert before.period is not None and before.period.iso == "2026-10-22/2026-10-31"
+    # a recurring name "before": its occurrence just before the range; with no range, before
+    # today (as "the month before" alone is last month)
+    _, earlier = find_periods("Black Friday vs the Black Friday before", SUN)
+    assert earlier.period is not None and earlier.period.iso == "2024-11-29/2024-11-29"
+    (alone,) = find_periods("signups compared with the Saturday before", SUN)
+    assert alone.period is not None and alone.period.iso == "2026-11-21/2026-11-21"
+    (alone,) = find_periods("signups compared with the month before", SUN)
+    assert alone.period is not None and alone.period.iso == "2026-10-01/2026-10-31"
 
 
 def test_window_days() -> None:
@@ -489,7 +656,19 @@ def test_until_has_an_open_start() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["revenue", "within 7 days", "the same period last year", "Q5", "top 3", ""]
+    "text",
+    [
+        "revenue",
+        "within 7 days",
+        "the same period last year",
+        "the Saturday before",
+        "Q5",
+        "fiscal Q2",
+        "top 3",
+        "",
+        "week over week",
+        "next quarter",
+    ],
 )
 def test_resolve_period_refuses_what_is_not_one_period(text: str) -> None:
     with pytest.raises(ConfigError) as err:
@@ -569,6 +748,19 @@ def test_resolved_periods_are_ordered(phrase: str, today: date) -> None:
     for found in find_periods(phrase, today):
         if found.period is not None and found.period.resolved:
             assert found.period.start <= found.period.end, phrase
+
+
+WEEKDAY_NAMES = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+
+
+@given(weekday=st.integers(0, 6), today=days)
+def test_a_weekday_before_is_a_week_earlier(weekday: int, today: date) -> None:
+    name = WEEKDAY_NAMES[weekday]
+    day, before = find_periods(f"visits on {name} compared with the {name} before", today)
+    assert day.period is not None and day.period.start is not None
+    assert day.period.start.weekday() == weekday and 0 <= (today - day.period.start).days < 7
+    assert before.role == "compare" and before.period is not None
+    assert before.period.start == before.period.end == day.period.start - timedelta(days=7)
 
 
 @given(n=st.integers(1, 36), today=days)

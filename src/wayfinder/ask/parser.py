@@ -940,7 +940,7 @@ def _from_period(p: FoundPeriod, today: date) -> FoundPeriod:
 
 #: Periods no calendar can place: the parser asks which dates were meant.
 _VAGUE_PERIOD = re.compile(
-    r"\b((?:over |during |in |since )?(?:the )?(?:peak|busy|high|low|off|slow|holiday shopping)[- ]season|(?:since|around|after|before) (?:the )?(?:site |product |big )?(?:relaunch|rebrand|redesign|migration|launch|update|core update|reorg))\b",
+    r"\b((?:over |during |in |since )?(?:the )?(?:peak|busy|high|low|off|slow)[- ]season|(?:since|around|after|before) (?:the )?(?:site |product |big )?(?:relaunch|rebrand|redesign|migration|launch|update|core update|reorg))\b",
     re.IGNORECASE,
 )
 
