@@ -445,7 +445,7 @@ def test_7_tent_and_pad_are_bought_together(demo):
     assert lift("TNT-TRL2", "SLP-CLD") < 1.5  # a popular tent and pad: no affinity
 
 
-def test_8_paid_search_conversions_halve_in_the_last_week(demo):
+def test_8_paid_search_conversions_collapse_in_the_last_week(demo):
     found = rows(
         demo["con"],
         """SELECT v.channel = 'Paid Search',
@@ -465,7 +465,7 @@ def test_8_paid_search_conversions_halve_in_the_last_week(demo):
         f"\nlast week vs the 4 before: Paid Search orders x{ratios[True]:.2f}, others "
         f"x{ratios[False]:.2f}, Paid Search visits x{visits[0] / visits[1]:.2f}"
     )
-    assert 0.25 <= ratios[True] <= 0.8
+    assert ratios[True] <= 0.45  # four in five purchases lost: ~0.2
     assert 0.7 <= ratios[False] <= 1.4
     assert 0.8 <= visits[0] / visits[1] <= 1.25  # the clicks still come
 

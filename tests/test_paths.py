@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import pytest
 import typer
 from hypothesis import HealthCheck, given, settings
@@ -185,7 +186,8 @@ def ref_sankey(paths, min_weight=1, max_edges=1000):
 
 # -- running and comparing -------------------------------------------------------------------------
 def run_paths(ws, **kw):
-    return ws.paths(**kw)
+    # The paths are checked here; the why has tests of its own (and costs queries).
+    return ws.paths(**({"why": False} | kw))
 
 
 def check(ws, journeys, *, top=100, min_edge_weight=1, max_edges=500, **kw):
@@ -580,10 +582,78 @@ def test_paths_command_mirrors_the_spec(tmp_path, monkeypatch):
     assert data["spec"]["per"] == "session" and data["spec"]["groups"] == ["/p/*"]
     assert data["rows"][0]["path"] == "/ > /p/* > /cart > purchase"
     assert data["rows"][0]["sessions"] == 2
-    assert set(data["tables"]) == {"sankey_nodes", "sankey_edges"}
+    assert set(data["tables"]) == {"sankey_nodes", "sankey_edges", "drivers"}
     out = CliRunner().invoke(app, ["paths", "--goal", "purchase", "--top", "1"])
     assert out.exit_code == 0, out.output
     assert "Top path to purchase" in out.output and "Other" in out.output
+
+
+# -- the why -------------------------------------------------------------------------------------
+def _readers_buy() -> dict[str, list[dict]]:
+    """30 people read /faq, then buy; 30 others land on / and 10 of them buy, then read /faq
+    (after buying: not on their way, so not a feature of theirs)."""
+    journeys = {}
+    for i in range(30):
+        journeys[f"reader{i}"] = [page("/", 10 * i), page("/faq", 10 * i + 1),
+                                  track(PURCHASE, 10 * i + 2)]  # fmt: skip
+        other = [page("/", 10 * i + 3)]
+        if i < 10:
+            other += [track(PURCHASE, 10 * i + 4), page("/faq", 10 * i + 5)]
+        journeys[f"other{i}"] = other
+    return journeys
+
+
+def test_paths_to_a_goal_say_which_items_set_the_converters_apart(tmp_path):
+    engine = connect(f"duckdb:///{tmp_path / 'wf.duckdb'}")
+    ws = load(engine, "why", _readers_buy())
+    result = ws.paths(goal="purchase")
+    (reason,) = result.why  # / is a prerequisite-free page everyone saw: no driver
+    assert reason.claim == "association" and reason.people == {"feature": "page:/faq"}
+    # 30 of 30 readers bought, 10 of the 30 others: a lift of 3 from the 2x2 table by hand.
+    e = reason.evidence
+    assert (e["a"], e["b"], e["c"], e["d"]) == (30, 0, 10, 20) and e["lift"] == pytest.approx(3)
+    assert reason.sentence.startswith("People who viewed /faq bought 3.0x as often")
+    readers = sorted(person(f"reader{i}") for i in range(30))
+    assert sorted(result.people(**reason.people, limit=100)["person_id"].to_pylist()) == readers
+    assert result.people(feature="page:/faq", success=False).num_rows == 0
+    assert ws.paths(goal="purchase", why=False).why == []
+    with pytest.raises(ConfigError, match="only paths to a goal"):
+        ws.paths(start="page:/").people(feature="page:/faq")
+    engine.close()
+
+
+def _after_pricing(signup_after_pricing: bool) -> dict[str, list[dict]]:
+    """40 people view /pricing, then half go to /docs and half to /signup (or /blog); everyone
+    browses /blog and /docs as often at other times, so /signup is a small share of all page
+    views and /docs and /blog each half of them."""
+    journeys = {}
+    for i in range(40):
+        nxt = "/docs" if i % 2 else "/signup" if signup_after_pricing else "/blog"
+        views = [page("/docs", 10 * i), page("/blog", 10 * i + 1), page("/docs", 10 * i + 2)]
+        views += [page("/blog", 10 * i + 3), page("/pricing", 10 * i + 4), page(nxt, 10 * i + 5)]
+        journeys[f"p{i}"] = views
+    return journeys
+
+
+def test_paths_from_a_start_say_which_next_step_is_more_common_than_typical(tmp_path):
+    engine = connect(f"duckdb:///{tmp_path / 'wf.duckdb'}")
+    ws = load(engine, "why", _after_pricing(signup_after_pricing=True))
+    result = ws.paths(start="page:/pricing")
+    (reason,) = result.why
+    # 20 of 40 go to /signup next; /signup is 20 of the 200 views that are not /pricing.
+    share = 20 / 200
+    assert reason.evidence["share_next"] == 0.5 and reason.evidence["share_all"] == share
+    assert reason.evidence["z"] == pytest.approx((20 - 40 * share) / (40 * share * 0.9) ** 0.5)
+    assert reason.sentence.startswith("After /pricing, 50% of people go to /signup next, 5.0x")
+    assert result.people(**reason.people).num_rows == 20
+    # /docs after /pricing as often as anywhere: no reason. Without /signup, /blog neither.
+    assert "/docs" not in str([r.people for r in result.why])
+    engine.replace_table("events", "why", pa.Table.from_pylist(
+        flatten(_after_pricing(signup_after_pricing=False)),
+        schema=ws.table("events").schema().to_pyarrow(),
+    ))  # fmt: skip
+    assert ws.paths(start="page:/pricing").why == []
+    engine.close()
 
 
 # -- the demo's planted buyer path -----------------------------------------------------------------
@@ -680,3 +750,31 @@ def test_demo_whole_buyer_journeys_lead_with_the_planted_path(shop):
     # With the default 8 steps long journeys are elided before the goal: "… > / > ...".
     short = shop.paths(goal="purchase", top=1).table.to_pylist()
     assert short[0]["items"][-8:] == CANONICAL
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_demo_paths_to_purchase_name_the_delivery_help_page(demo_seeds, seed):
+    """Truth 2 of docs/demo-data.md through the paths' why, on seeds 0-2: of the pages on the
+    way to a purchase, /help/delivery sets the buyers apart first, with the planted odds ratio
+    (seeds 0-2: 2.78, 3.02, 2.84), and it holds when the other pages are controlled for; the
+    no-effect pages (truth 3) are never drivers."""
+    shop = wayfinder.open(f"duckdb:///{demo_seeds[seed]}", "shop")
+    try:
+        _check_help_page(shop)
+    finally:
+        shop.close()
+
+
+def _check_help_page(shop):
+    result = shop.paths(goal="purchase", top=3)
+    top = result.why[0]
+    print(f"\n{top.sentence}")
+    assert top.people == {"feature": "page:/help/delivery"} and top.claim == "association"
+    assert 2.4 <= top.evidence["odds_ratio"] <= 3.8 and top.evidence["odds_ratio_low"] > 1.8
+    assert top.evidence["holds_when_controlled"] is True
+    drivers = {r["feature"]: r for r in result.tables["drivers"].to_pylist()}
+    for page_ in ("/about", "/careers", "/blog/campfire-recipes"):
+        assert not drivers[f"page:{page_}"]["significant"]
+    assert len(result.why) <= 3 and all(r.claim == "association" for r in result.why)
+    buyers = result.people(**top.people, success=True, limit=100_000).num_rows
+    assert buyers == top.evidence["a"]

@@ -85,9 +85,7 @@ class ConversionDriversSpec(SpecBase):
     @property
     def outcome_words(self) -> tuple[str, str]:
         """The outcome as a verb: bought / buy for purchases, else reached / reach the goal."""
-        if self.goal.goal == "purchase" or self.goal.event == "Order Completed":
-            return ("bought", "buy")
-        return (f"reached {self.goal.name}", f"reach {self.goal.name}")
+        return outcome_words(self.goal)
 
     @property
     def population_word(self) -> str:
@@ -104,6 +102,17 @@ class ConversionDriversSpec(SpecBase):
         if self.exclude:
             text += f", leaving out {', '.join(self.exclude)}"
         return text + f"; drivers at {self.fdr:.0%} false discovery rate"
+
+
+def outcome_words(goal: Step) -> tuple[str, str]:
+    """A goal as a verb in the past and the base form, for the drivers' sentences.
+
+    >>> outcome_words(Step(goal="purchase")), outcome_words(Step(page="/signup"))
+    (('bought', 'buy'), ('reached /signup', 'reach /signup'))
+    """
+    if goal.goal == "purchase" or goal.event == "Order Completed":
+        return ("bought", "buy")
+    return (f"reached {goal.name}", f"reach {goal.name}")
 
 
 class ConversionDriversRunner(Runner):
@@ -258,4 +267,4 @@ def _chart(table: pa.Table) -> dict[str, Any]:
     return {"data": [trace], "layout": layout}
 
 
-__all__ = ["ConversionDriversRunner", "ConversionDriversSpec"]
+__all__ = ["ConversionDriversRunner", "ConversionDriversSpec", "outcome_words"]

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from wayfinder.analyses.funnel_dropped import dropped_paths
 from wayfinder.analyses.funnel_steps import reach
-from wayfinder.analyses.reasons import Reason
+from wayfinder.analyses.funnel_why import drill_feature, drop_drivers, group_gap
 from wayfinder.analyses.runner import Output
 from wayfinder.errors import ConfigError
 
@@ -38,10 +38,13 @@ def funnel_output(spec: FunnelSpec, pop: Population) -> Output:
         people = people.mutate(group=_group(spec, people, top))
         stats = engine.to_arrow(_step_stats(spec, people)).to_pylist()
         dropped = dropped_paths(spec, pop, people, engine) if spec.dropped_paths else None
-    order = {v: i for i, v in enumerate([*top, OTHER])}
-    stats.sort(key=lambda r: (order.get(r["group"], len(order)), r["group"]))
-    table = _step_table(spec, names, stats)
+        order = {v: i for i, v in enumerate([*top, OTHER])}
+        stats.sort(key=lambda r: (order.get(r["group"], len(order)), r["group"]))
+        table = _step_table(spec, names, stats)
+        drop = drop_drivers(spec, pop, names, table, people)
     tables = {"time_to_convert": _histogram(spec, names, stats)}
+    if drop.table is not None:
+        tables["drivers"] = drop.table
     if dropped is not None:
         tables["dropped_paths"] = dropped
     return Output(
@@ -50,39 +53,8 @@ def funnel_output(spec: FunnelSpec, pop: Population) -> Output:
         chart=chart(spec, names, table),
         tables=tables,
         drill=lambda **selector: drill(spec, pop, top, **selector),
-        why=why(spec, names, table),
+        why=group_gap(spec, names, table) + drop.reasons,
     )
-
-
-def why(spec: FunnelSpec, names: list[str], table: pa.Table) -> list[Reason]:
-    """With a breakdown: the step where groups differ most, and the group that lags there, with
-    its conversion against everyone else's at that step (from the funnel's own counts)."""
-    if spec.breakdown is None:
-        return []
-    rows = table.to_pylist()
-    best: tuple[float, int, str, float, float] | None = None
-    for k in range(2, len(names) + 1):
-        reached = {r["breakdown"]: r["people"] for r in rows if r["step"] == k}
-        before = {r["breakdown"]: r["people"] for r in rows if r["step"] == k - 1}
-        for group, n_before in before.items():
-            rest_before = sum(before.values()) - n_before
-            if n_before < 30 or rest_before < 30:  # too few people to say anything
-                continue
-            rate = reached.get(group, 0) / n_before
-            rest = (sum(reached.values()) - reached.get(group, 0)) / rest_before
-            if rest and (best is None or rate / rest < best[0]):
-                best = (rate / rest, k, group, rate, rest)
-    if best is None or best[0] > 0.9:
-        return []
-    ratio, k, group, rate, rest = best
-    sentence = (
-        f"At {names[k - 2]} > {names[k - 1]}, {group} ({spec.breakdown}) continues {rate:.0%} "
-        f"of the time against {rest:.0%} for everyone else ({ratio:.2f}x): the biggest gap "
-        f"between groups in this funnel."
-    )
-    evidence = {"step": k, "group": group, "rate": rate, "rate_others": rest, "ratio": ratio}
-    return [Reason(sentence, "decomposition", evidence, people={"step": k - 1, "dropped": True,
-                                                                 "breakdown": group})]  # fmt: skip
 
 
 # -- breakdown groups ----------------------------------------------------------------------------
@@ -220,9 +192,11 @@ def drill(
     step: int = 1,
     dropped: bool = False,
     breakdown: str | None = None,
+    feature: str | None = None,
 ) -> ir.Table:
     """People who reached ``step`` (with ``dropped``: and went no further), of one breakdown
-    value (``"Other"`` and ``"(none)"`` included) when given."""
+    value (``"Other"`` and ``"(none)"`` included) when given, with one of the why's features
+    at that step when given (``feature="device:mobile"``)."""
     n = len(spec.steps)
     if not 1 <= step <= n:
         raise ConfigError("no such step", value=step, hint=f"steps are 1 to {n}")
@@ -235,6 +209,8 @@ def drill(
             raise ConfigError("this funnel has no breakdown", value=breakdown)
         value = people.value.fill_null(NONE)
         people = people.filter(~value.isin(top) if breakdown == OTHER else value == breakdown)
+    if feature is not None:
+        people = drill_feature(spec, pop, people, step, feature)
     return people.select("person_id")
 
 

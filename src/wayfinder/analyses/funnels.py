@@ -117,6 +117,10 @@ class FunnelSpec(SpecBase):
     attribution_step: int | None = Field(None, ge=1, le=20)
     #: How many events after the step to show in the dropped-paths table; 0 turns it off.
     dropped_paths: int = Field(3, ge=0, le=5)
+    #: Attach the why: with a breakdown, the group that lags most at a step; without, the
+    #: drivers of going on at the biggest drop (device, operating system, country, first
+    #: channel of the people who reached the step before it).
+    why: bool = True
 
     @field_validator("steps", "exclusions", mode="before")
     @classmethod

@@ -13,13 +13,14 @@ dimension runs in the engine; only a few numbers per value and period come back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
 from pydantic import Field, field_validator, model_validator
 
 from wayfinder.analyses import metric_change_query as Q
+from wayfinder.analyses import metric_change_split as S
+from wayfinder.analyses import metric_change_tables as T
 from wayfinder.analyses import metric_change_words as W
 from wayfinder.analyses.runner import Output, Runner
 from wayfinder.analyses.spec import Breakdown, SpecBase, TimeRange
@@ -36,9 +37,6 @@ if TYPE_CHECKING:
     from wayfinder.workspace import Workspace
 
 DEFAULT_DIMENSIONS = ("channel", "campaign", "device_type", "country", Q.NEW_VS_RETURNING)
-#: The best dimensions whose top values are cross-checked against each other (one grouped query
-#: per pair): a value's move that is mostly another's falls behind it.
-CROSS_CHECKED = 3
 
 
 class MetricChangeSpec(SpecBase):
@@ -175,68 +173,86 @@ class MetricChangeRunner(Runner):
 
     def compute(self, spec: SpecBase, pop: Population) -> Output:
         assert isinstance(spec, MetricChangeSpec)
-        p = plan(spec.metric, pop.ws)
-        slots = _slots(spec, pop)
-        engine = pop.ws.engine
-        rows = Q.measured_events(pop, p.parts, slots)
-        scale = _scale(slots)
-        decomps: dict[str, D.Decomposition] = {}
-        dims = {W.dimension_name(d): d for d in spec.dimensions}
-        keyed_of: dict[str, Any] = {}
-        traffic: dict[str, dict[str, tuple[float, float]]] = {}
-        rank_part = 1 if p.ratio else 0
-        # Cut the visits once: every dimension's aggregate reads the same tagged events.
-        with rows.cache() as tagged:
-            whole = _per_slot(engine.to_arrow(Q.totals(tagged, p.parts)).to_pylist(), scale)
-            overall = whole.get("", {})
-            for dim in spec.dimensions:
-                name = W.dimension_name(dim)
-                keyed = Q.with_key(pop, tagged, dim, slots)
-                agg = engine.to_arrow(Q.by_value(keyed, p.parts, rank_part, spec.top))
-                values = _per_slot(agg.to_pylist(), scale, key="_key")
-                decomps[name] = _decompose(p, values, overall)
-                keyed_of[name] = Q.with_key(pop, rows, dim, slots)  # drills run later
-                traffic[name] = {
-                    v: (x["base"]["visits"], x["current"]["visits"]) for v, x in values.items()
-                }
-            ranked = D.rank(decomps, exclude=W.NAMED)
-            held = _cross_check(p, pop, tagged, slots, scale, dims, ranked)
-        ranked = _reordered(ranked, held)
-        words = W.Words(spec, p, slots, overall, ranked, traffic, held)
-        kept = {n: [c.value for c in d.parts if c.value != Q.OTHER] for n, d in decomps.items()}
+        out = explain(spec, pop, plan(spec.metric, pop.ws))
+        assert out is not None
+        return out
 
-        def drill(
-            dimension: str | None = None,
-            value: str | None = None,
-            period: str = "current",
-            part: str = "numerator",
-        ) -> Any:
-            if period not in ("current", "base"):
-                raise ConfigError("period is current or base", value=period)
-            which = tuple(range(1, len(slots.bases) + 1)) if period == "base" else (0,)
-            index = 1 if (part == "denominator" and p.ratio) else 0
-            if dimension is None:
-                return Q.drill(
-                    rows.mutate(_key=ibis.literal(Q.NONE)),
-                    slots=which,
-                    key=None,
-                    kept=[],
-                    part=index,
-                )
-            if dimension not in keyed_of:
-                raise ConfigError("unknown dimension", value=dimension, hint=", ".join(keyed_of))
-            return Q.drill(
-                keyed_of[dimension], slots=which, key=value, kept=kept[dimension], part=index
-            )
 
-        return Output(
-            table=words.table(),
-            answer=words.answer(),
-            chart=words.chart(),
-            tables={"dimensions": words.dimensions_table()},
-            drill=drill,
-            why=words.reasons(),
+def explain(
+    spec: MetricChangeSpec,
+    pop: Population,
+    p: Plan,
+    *,
+    notable_only: bool = False,
+    slots: Q.Slots | None = None,
+) -> Output | None:
+    """The metric change of ``spec`` measured as ``p``; with ``notable_only`` (the why other
+    analyses attach), None unless the total moved by more than ``D.MOVED`` and beyond its noise
+    (``Decomposition.notable``): one totals query without visits decides before any dimension
+    is split. ``slots``: the period and the compared periods when the caller has its own (a
+    trend's calendar periods), instead of those of ``spec``."""
+    slots = slots or _slots(spec, pop)
+    engine = pop.ws.engine
+    scale = _scale(slots)
+    if notable_only:
+        quick = engine.to_arrow(Q.totals(Q.counted_events(pop, p.parts, slots), p.parts))
+        whole = S.per_slot(quick.to_pylist(), scale, p.parts)
+        if not whole or not S.decompose(p, whole, whole[""], scale).notable:
+            return None
+    rows = Q.measured_events(pop, p.parts, slots)
+    decomps: dict[str, D.Decomposition] = {}
+    dims = {W.dimension_name(d): d for d in spec.dimensions}
+    keyed_of: dict[str, Any] = {}
+    traffic: dict[str, dict[str, tuple[float, float]]] = {}
+    rank_part = 1 if p.ratio else 0
+    # Cut the visits once: every dimension's aggregate reads the same tagged events.
+    with rows.cache() as tagged:
+        totals = engine.to_arrow(Q.totals(tagged, p.parts)).to_pylist()
+        whole = S.per_slot(totals, scale, p.parts)
+        overall = whole.get("", {})
+        for dim in spec.dimensions:
+            name = W.dimension_name(dim)
+            keyed = Q.with_key(pop, tagged, dim, slots)
+            agg = engine.to_arrow(Q.by_value(keyed, p.parts, rank_part, spec.top))
+            values = S.per_slot(agg.to_pylist(), scale, p.parts, key="_key")
+            decomps[name] = S.decompose(p, values, overall, scale)
+            keyed_of[name] = Q.with_key(pop, rows, dim, slots)  # drills run later
+            traffic[name] = {
+                v: (x["base"]["visits"], x["current"]["visits"]) for v, x in values.items()
+            }
+        ranked = D.rank(decomps, exclude=W.NAMED)
+        held = S.cross_check(p, pop, tagged, slots, scale, dims, ranked)
+    ranked = S.reordered(ranked, held)
+    words = W.Words(spec, p, slots, overall, ranked, traffic, held)
+    kept = {n: [c.value for c in d.parts if c.value != Q.OTHER] for n, d in decomps.items()}
+
+    def drill(
+        dimension: str | None = None,
+        value: str | None = None,
+        period: str = "current",
+        part: str = "numerator",
+    ) -> Any:
+        if period not in ("current", "base"):
+            raise ConfigError("period is current or base", value=period)
+        which = tuple(range(1, len(slots.bases) + 1)) if period == "base" else (0,)
+        index = 1 if (part == "denominator" and p.ratio) else 0
+        if dimension is None:
+            everyone = rows.mutate(_key=ibis.literal(Q.NONE))
+            return Q.drill(everyone, slots=which, key=None, kept=[], part=index)
+        if dimension not in keyed_of:
+            raise ConfigError("unknown dimension", value=dimension, hint=", ".join(keyed_of))
+        return Q.drill(
+            keyed_of[dimension], slots=which, key=value, kept=kept[dimension], part=index
         )
+
+    return Output(
+        table=T.table(words),
+        answer=words.answer(),
+        chart=T.chart(words),
+        tables={"dimensions": T.dimensions_table(words)},
+        drill=drill,
+        why=words.reasons(),
+    )
 
 
 def _slots(spec: MetricChangeSpec, pop: Population) -> Q.Slots:
@@ -259,106 +275,3 @@ def _scale(slots: Q.Slots) -> float:
     """What the compared slots' sum is multiplied by to stand for one period's length."""
     compared = sum((hi - lo).total_seconds() for lo, hi in slots.bases)
     return (slots.end - slots.start).total_seconds() / compared
-
-
-def _per_slot(rows: list[dict], scale: float, key: str | None = None) -> dict[str, dict]:
-    """``{value: {"base": {col: x}, "current": {col: x}}}``; the base is the compared slots'
-    sum times ``scale`` (their average when they are n periods of the same length)."""
-    out: dict[str, dict] = {}
-    for r in rows:
-        value = r[key] if key else ""
-        entry = out.setdefault(value, {"base": {}, "current": {}})
-        side = "current" if r["_slot"] == 0 else "base"
-        for col, x in r.items():
-            if col in ("_slot", "_key"):
-                continue
-            x = float(x or 0) * (scale if side == "base" else 1.0)
-            entry[side][col] = entry[side].get(col, 0.0) + x
-    for entry in out.values():
-        for side in ("base", "current"):
-            for col in ("visits", "p0", "p1"):
-                entry[side].setdefault(col, 0.0)
-    return out
-
-
-def _decompose(p: Plan, values: dict[str, dict], overall: dict) -> D.Decomposition:
-    names = sorted(values)
-    b = [values[v]["base"] for v in names]
-    c = [values[v]["current"] for v in names]
-    base_total = overall.get("base", {"p0": 0.0, "p1": 0.0})
-    current_total = overall.get("current", {"p0": 0.0, "p1": 0.0})
-    if not p.ratio:
-        return D.additive(
-            names, [x["p0"] for x in b], [x["p0"] for x in c],
-            base_total=base_total["p0"], current_total=current_total["p0"],
-        )  # fmt: skip
-    return D.shift_share(
-        names,
-        [x["p0"] for x in b], [x["p1"] for x in b],
-        [x["p0"] for x in c], [x["p1"] for x in c],
-        base_rate=_rate(base_total), current_rate=_rate(current_total),
-    )  # fmt: skip
-
-
-def _cross_check(
-    p: Plan,
-    pop: Population,
-    tagged: Any,
-    slots: Q.Slots,
-    scale: float,
-    dims: dict[str, Breakdown],
-    ranked: list[tuple[str, D.Decomposition]],
-) -> dict[tuple[str, str], float]:
-    """``{(a, b): a's surprise with b's top value held out, as a part of the base total}`` for
-    the top values of the best ``CROSS_CHECKED`` dimensions that explain the change: per pair one
-    grouped query returns the four cells (in or out of each value) per slot, and each value's
-    change is decomposed again over the rows outside the other value."""
-    found = [(n, d) for n, d in ranked[:CROSS_CHECKED] if d.score(W.NAMED) >= W.MIN_SURPRISE]
-    if len(found) < 2:
-        return {}
-    tops = {n: d.top_of(W.NAMED) for n, d in found}
-    held: dict[tuple[str, str], float] = {}
-    for (a, d), (b, _) in combinations(found, 2):
-        top_a, top_b = tops[a], tops[b]
-        assert top_a is not None and top_b is not None
-        pair = ((dims[a], top_a.value), (dims[b], top_b.value))
-        rows = pop.ws.engine.to_arrow(Q.crossed(pop, tagged, pair, slots, p.parts)).to_pylist()
-        for r in rows:
-            r["_key"] = (bool(r.pop("_a")), bool(r.pop("_b")))
-        cells = _per_slot(rows, scale, key="_key")
-        base = abs(d.base_total) or abs(d.current_total) or 1.0
-        held[a, b] = _held(p, cells, top_a, first=True) / base
-        held[b, a] = _held(p, cells, top_b, first=False) / base
-    return held
-
-
-def _held(p: Plan, cells: dict, top: D.Contribution, first: bool) -> float:
-    """``top``'s surprise among the rows outside the other value: its value vs the rest there."""
-    empty = {side: {"visits": 0.0, "p0": 0.0, "p1": 0.0} for side in ("base", "current")}
-
-    def cell(mine: bool) -> dict:
-        return cells.get((mine, False) if first else (False, mine), empty)
-
-    values = {top.value: cell(True), "\0rest": cell(False)}
-    outside = {
-        side: {c: sum(v[side][c] for v in values.values()) for c in ("p0", "p1")}
-        for side in ("base", "current")
-    }
-    return D.held_out(_decompose(p, values, outside), top.value, top)
-
-
-def _reordered(
-    ranked: list[tuple[str, D.Decomposition]], held: dict[tuple[str, str], float]
-) -> list[tuple[str, D.Decomposition]]:
-    """The cross-checked dimensions first, by what of their top value's move survives."""
-    if not held:
-        return ranked
-    checked = list(dict.fromkeys(a for a, _ in held))
-    of = dict(ranked)
-    scores = {n: of[n].score(W.NAMED) for n in checked}
-    order = D.cross_checked(checked, scores, held)
-    return [(n, of[n]) for n in order] + [(n, d) for n, d in ranked if n not in checked]
-
-
-def _rate(total: dict) -> float:
-    return total["p0"] / total["p1"] if total["p1"] else 0.0

@@ -1,19 +1,20 @@
-"""A metric change in words, tables and a chart: the contributions of every dimension value, the
-dimensions ranked, the top explanation as a sentence, a waterfall, and the reasons with people.
+"""A metric change in words: the top explanation as a sentence (its share, traffic or rate, how
+far beyond its noise, the cross-check) and the reasons with their people; the tables and the
+waterfall are in ``metric_change_tables``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-
-from wayfinder.analyses.metric_change_query import NEW_VS_RETURNING, NONE, OTHER, VISIT_DIMENSIONS
+from wayfinder.analyses.metric_change_query import NEW_VS_RETURNING, VISIT_DIMENSIONS
+from wayfinder.analyses.metric_change_tables import NAMED, contribution
 from wayfinder.analyses.periods import to_local
 from wayfinder.analyses.reasons import Reason
 from wayfinder.analyses.spec import Breakdown, TimeRange
-from wayfinder.explain.decompose import Contribution, Decomposition, traffic_part
+from wayfinder.explain.decompose import Contribution, Decomposition, Held, traffic_part
+from wayfinder.explain.noise import FAMILY_CHANCE, by_chance
 
 if TYPE_CHECKING:
     from wayfinder.analyses.metric_change import MetricChangeSpec, Plan
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
 #: A change smaller than this share of the base is "held steady".
 STEADY = 0.005
 #: Reasons are given for at most this many dimensions, each with a value whose move its size
-#: does not explain by at least this part of the base total (its ``surprise``).
+#: does not explain by at least this part of the base total (its ``surprise``: material) and so
+#: far beyond its sampling noise that the most surprising of all the values compared would be
+#: that far out by chance at most ``FAMILY_CHANCE`` of the time.
 MAX_REASONS, MIN_SURPRISE = 3, 0.03
-#: "Other" folds many small values and "(none)" is no value: neither names an explanation.
-NAMED = (OTHER, NONE)
 
 
 def dimension_name(d: Breakdown) -> str:
@@ -63,12 +64,16 @@ class Words:
         overall: dict,
         ranked: list[tuple[str, Decomposition]],
         traffic: dict[str, dict[str, tuple[float, float]]],
-        held: dict[tuple[str, str], float] | None = None,
+        held: dict[tuple[str, str], Held] | None = None,
     ) -> None:
         self.spec, self.plan, self.slots = spec, plan, slots
         self.overall, self.ranked, self.traffic = overall, ranked, traffic
         self.held = held or {}
         self.label = plan.name.replace("_", " ")
+        #: How many values could have been named: the multiplicity of the noise check.
+        self.compared = sum(
+            1 for _, d in ranked for p in d.parts if p.value not in NAMED and p.z is not None
+        )
 
     # -- numbers ---------------------------------------------------------------------------------
     def fmt(self, x: float | None) -> str:
@@ -120,11 +125,36 @@ class Words:
             pct = f" {abs(c - b) / b:.0%}" if b else ""
             head = f"{label} {verb}{pct} ({self.fmt(b)} -> {self.fmt(c)})"
         sentence = f"{head} {self.when()}"
-        best = self._best()
+        best = self.best()
         if best is None:
-            return sentence + "; no dimension value stands out: the change is spread evenly."
+            return sentence + self._nothing_stands_out()
         name, d = best
         return f"{sentence}; {self._explain(name, d)}."
+
+    def _nothing_stands_out(self) -> str:
+        material = [(n, d) for n, d in self.ranked if d.score(NAMED) >= MIN_SURPRISE]
+        if not material:
+            return "; no dimension value stands out: the change is spread evenly."
+        name, d = material[0]
+        top = d.top_of(NAMED)
+        assert top is not None and top.z is not None
+        return (
+            f"; no dimension value moved beyond its usual noise (the most surprising, {top.value} "
+            f"({name}), {self.moved(top.change)}, is {abs(top.z):.1f} standard errors from what "
+            f"its size predicts: {self._chance(top.z)})."
+        )
+
+    def _chance(self, z: float) -> str:
+        chance = by_chance(z, self.compared)
+        among = f"among {self.compared} values" if self.compared > 1 else "for one value"
+        return f"a move this unusual {among} happens by chance {_odds(chance)} of the time"
+
+    def stands_out(self, top: Contribution | None) -> bool:
+        """Whether a value's move is beyond its noise, counting how many values could have
+        been named (or the noise is unknown)."""
+        if top is None:
+            return False
+        return top.z is None or by_chance(top.z, self.compared) <= FAMILY_CHANCE
 
     def _total(self, side: dict) -> float:
         if not side:
@@ -133,13 +163,28 @@ class Words:
             return side["p0"] / side["p1"] if side["p1"] else 0.0
         return side["p0"]
 
-    def _best(self) -> tuple[str, Decomposition] | None:
+    def _holds(self, held: Held) -> bool:
+        assert held.z is not None
+        return by_chance(held.z, self.compared) <= FAMILY_CHANCE
+
+    def best(self) -> tuple[str, Decomposition] | None:
+        """The dimension named first, with its decomposition (None when nothing is)."""
         found = self._explained()
         return found[0] if found else None
 
     def _explained(self) -> list[tuple[str, Decomposition]]:
-        """Dimensions whose top value's move stands out, best first."""
-        return [(n, d) for n, d in self.ranked if d.score(NAMED) >= MIN_SURPRISE]
+        """Dimensions whose top value's move is material and beyond its noise, best first;
+        a value whose move falls within the noise once a value named before it is held out
+        (google_generic's dip, all Paid Search's) is explained away and not named."""
+        out: list[tuple[str, Decomposition]] = []
+        for n, d in self.ranked:
+            if d.score(NAMED) < MIN_SURPRISE or not self.stands_out(d.top_of(NAMED)):
+                continue
+            held = [self.held.get((n, m)) for m, _ in out]
+            if any(h is not None and h.z is not None and not self._holds(h) for h in held):
+                continue
+            out.append((n, d))
+        return out
 
     def _explain(self, name: str, d: Decomposition) -> str:
         top = d.top_of(NAMED)
@@ -160,9 +205,12 @@ class Words:
                 f"of {self.moved(abs(net))[1:]} (the other values moved "
                 f"{self.moved(net - top.change)})"
             )
+        noise = ""
+        if top.z is not None:
+            noise = f"; {abs(top.z):.1f} standard errors beyond its noise: {self._chance(top.z)}"
         if self.plan.ratio:
-            return text + f" ({self._effects(top)})" + self._crossed(name, word)
-        return text + f" ({self._traffic(name, top)})" + self._crossed(name, word)
+            return text + f" ({self._effects(top)}{noise})" + self._crossed(name, word)
+        return text + f" ({self._traffic(name, top)}{noise})" + self._crossed(name, word)
 
     def _crossed(self, name: str, word: str) -> str:
         """The cross-check in words, for the best dimension against the runner-up it beat."""
@@ -174,8 +222,8 @@ class Words:
         of = dict(self.ranked)
         mine, theirs = of[name].top_of(NAMED), of[other].top_of(NAMED)
         assert mine is not None and theirs is not None
-        kept = abs(self.held[name, other]) / (of[name].score(NAMED) or 1.0)
-        kept_other = abs(self.held[other, name]) / (of[other].score(NAMED) or 1.0)
+        kept = abs(self.held[name, other].surprise) / (abs(mine.surprise) or 1.0)
+        kept_other = abs(self.held[other, name].surprise) / (abs(theirs.surprise) or 1.0)
         move = "dip" if word == "drop" else "jump"
         text = (
             f"; the {word} is {mine.value}'s outside {theirs.value} too ({kept:.0%} of its "
@@ -227,11 +275,15 @@ class Words:
                 f"{self._explain(name, d)}; before, it had {_share(top.base_share)} of the "
                 f"{before}."
             )
-            evidence = _contribution(top) | {
+            base = abs(d.base_total) or 1.0
+            mine = {b: h for (a, b), h in self.held.items() if a == name}
+            evidence = contribution(top) | {
                 "dimension": name,
                 "concentration": d.concentration,
                 "unexplained": d.unexplained,
-                "held_out": {b: x for (a, b), x in self.held.items() if a == name},
+                "total_z": d.z,
+                "held_out": {b: h.surprise / base for b, h in mine.items()},
+                "held_out_z": {b: h.z for b, h in mine.items()},
             }
             out.append(
                 Reason(
@@ -249,104 +301,16 @@ class Words:
                 break
         return out
 
-    # -- tables and chart ------------------------------------------------------------------------
-    def table(self) -> pa.Table:
-        rows = []
-        for name, d in self.ranked:
-            visits = self.traffic[name]
-            for p in d.parts:
-                rows.append(
-                    {"dimension": name, **_contribution(p)}
-                    | {
-                        "base_visits": visits.get(p.value, (0.0, 0.0))[0],
-                        "current_visits": visits.get(p.value, (0.0, 0.0))[1],
-                    }
-                )
-        return pa.Table.from_pylist(rows, schema=_TABLE)
 
-    def dimensions_table(self) -> pa.Table:
-        rows = []
-        for name, d in self.ranked:
-            top = d.top_of(NAMED)
-            rows.append(
-                {
-                    "dimension": name,
-                    "top_value": top.value if top else None,
-                    "top_share": top.share if top else None,
-                    "top_surprise": top.surprise if top else None,
-                    "score": d.score(NAMED),
-                    "concentration": d.concentration,
-                    "unexplained": d.unexplained,
-                    "values": len(d.parts),
-                }
-            )
-        return pa.Table.from_pylist(rows, schema=_DIMENSIONS)
+def _odds(chance: float) -> str:
+    """A chance in words.
 
-    def chart(self) -> dict[str, Any]:
-        if not self.ranked:
-            return {"data": [], "layout": {"title": {"text": "No data"}}}
-        name, d = self._best() or self.ranked[0]
-        shown = [p for p in d.parts if p.value != OTHER][:8]
-        rest = sum(p.change for p in d.parts if p not in shown)
-        x = ["before", *(p.value for p in shown)]
-        y = [d.base_total, *(p.change for p in shown)]
-        if rest:
-            x.append("other values")
-            y.append(rest)
-        if abs(d.unexplained) > 1e-12:
-            x.append("counted twice")
-            y.append(d.unexplained)
-        measure = ["absolute", *["relative"] * (len(x) - 1), "total"]
-        x.append("now")
-        y.append(d.current_total)
-        data = [{"type": "waterfall", "x": x, "y": y, "measure": measure, "orientation": "v"}]
-        layout = {
-            "title": {"text": f"{self.label[:1].upper()}{self.label[1:]} {self.when()}, by {name}"},
-            "yaxis": {"title": {"text": self.label}},
-            "showlegend": False,
-        }
-        return {"data": data, "layout": layout}
-
-
-_FLOAT = pa.float64()
-_TABLE = pa.schema(
-    [("dimension", pa.string()), ("value", pa.string())]
-    + [
-        (c, _FLOAT)
-        for c in (
-            "base",
-            "current",
-            "change",
-            "share",
-            "base_share",
-            "surprise",
-            "base_rate",
-            "current_rate",
-            "base_weight",
-            "current_weight",
-            "rate_effect",
-            "mix_effect",
-            "interaction",
-            "base_visits",
-            "current_visits",
-        )
-    ]  # fmt: skip
-)
-_DIMENSIONS = pa.schema(
-    [("dimension", pa.string()), ("top_value", pa.string())]
-    + [(c, _FLOAT) for c in ("top_share", "top_surprise", "score", "concentration", "unexplained")]
-    + [("values", pa.int64())]
-)
-
-
-def _contribution(p: Contribution) -> dict[str, Any]:
-    return {
-        "value": p.value, "base": p.base, "current": p.current, "change": p.change,
-        "share": p.share, "base_share": p.base_share, "surprise": p.surprise,
-        "base_rate": p.base_rate, "current_rate": p.current_rate,
-        "base_weight": p.base_weight, "current_weight": p.current_weight,
-        "rate_effect": p.rate_effect, "mix_effect": p.mix_effect, "interaction": p.interaction,
-    }  # fmt: skip
+    >>> _odds(0.0153), _odds(0.42), _odds(0.0004)
+    ('1.5%', '42%', 'under 0.1%')
+    """
+    if chance < 0.001:
+        return "under 0.1%"
+    return f"{chance:.1%}" if chance < 0.1 else f"{chance:.0%}"
 
 
 def _pct(base: float, current: float) -> str:

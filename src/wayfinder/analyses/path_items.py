@@ -88,7 +88,7 @@ def item_label(spec: PathsSpec, events: ir.Table) -> ir.StringValue:
     return raw.nullif("")
 
 
-def _anchor_rows(pop: Population, spec: PathsSpec) -> tuple[ir.Table, list[str]]:
+def anchor_rows(pop: Population, spec: PathsSpec) -> tuple[ir.Table, list[str]]:
     """Events with their label and anchor flags, plus occurrences of anchors kept on other
     tables (a won deal), which sort after the events of the same instant; and the sort order.
 
@@ -150,7 +150,7 @@ def journey_paths(spec: PathsSpec, pop: Population) -> ir.Table:
     aggregation is not (Spark).
     """
     mode = anchoring(spec)
-    rows, order = _anchor_rows(pop, spec)
+    rows, order = anchor_rows(pop, spec)
     rows = _narrowed(rows, spec, mode)
     journey = ["person_id"]
     if spec.per == "session":
@@ -302,6 +302,7 @@ def check_regex(pattern: str) -> str:
 __all__ = [
     "ELLIPSIS",
     "SESSION_MINUTES",
+    "anchor_rows",
     "anchoring",
     "check_regex",
     "ellipsis_slot",

@@ -21,6 +21,7 @@ from wayfinder.analyses.path_items import (
     journey_paths,
     path_text,
 )
+from wayfinder.analyses.path_why import path_why
 from wayfinder.analyses.runner import Output, Runner
 from wayfinder.analyses.sankey import edges, figure, nodes
 from wayfinder.analyses.spec import SpecBase, SpecPart
@@ -29,6 +30,7 @@ from wayfinder.errors import ConfigError
 
 if TYPE_CHECKING:
     from wayfinder.analyses.population import Population
+    from wayfinder.explain.drivers import Drivers
     from wayfinder.workspace import Workspace
 
 #: Replacement text is plain: ``\1`` (DuckDB) and ``$1`` (Spark) differ between engines.
@@ -97,6 +99,9 @@ class PathsSpec(SpecBase):
     min_edge_weight: int = Field(1, ge=1)
     #: Sankey: at most this many edges, the heaviest.
     max_edges: int = Field(50, ge=1, le=500)
+    #: Attach the why: to a goal, the items on the way that set the people who reached it apart
+    #: (drivers); from a start alone, the next steps more common than typical.
+    why: bool = True
 
     @field_validator("clean", "groups", mode="before")
     @classmethod
@@ -167,15 +172,20 @@ class PathsRunner(Runner):
             total = sum(int(r["n"] or 0) for r in rows.to_pylist() if r[columns[0]] is None)
             edge_table = edges(engine, paths, width, spec.min_edge_weight, spec.max_edges, unit)
             node_table = nodes(engine, paths, width, edge_table, unit)
+            why = path_why(spec, pop, paths, total)
         top = [[r[c] for c in columns if r[c] is not None] for r in top_rows]
         counts = [int(r["n"]) for r in top_rows]
         table = _top_table(top, counts, total, unit)
+        tables = {"sankey_nodes": node_table, "sankey_edges": edge_table}
+        if why.drivers is not None:
+            tables["drivers"] = why.drivers.table
         return Output(
             table=table,
             answer=answer(spec, table, total),
             chart=figure(node_table, edge_table, unit, _title(spec)),
-            tables={"sankey_nodes": node_table, "sankey_edges": edge_table},
-            drill=_drill(spec, pop, [" > ".join(p) for p in top]),
+            tables=tables,
+            drill=_drill(spec, pop, [" > ".join(p) for p in top], why.drivers),
+            why=why.reasons,
         )
 
 
@@ -270,9 +280,10 @@ def answer(spec: PathsSpec, table: pa.Table, total: int) -> str:
     )
 
 
-def _drill(spec: PathsSpec, pop: Population, top: list[str]):
+def _drill(spec: PathsSpec, pop: Population, top: list[str], drivers: Drivers | None):
     """``people(path="A > B")``, ``people(path="Other")``, ``people(rank=1)``; Sankey nodes and
-    edges: ``people(position=2, item="/cart")``, with ``to="/checkout"`` or ``dropped=True``."""
+    edges: ``people(position=2, item="/cart")``, with ``to="/checkout"`` or ``dropped=True``;
+    the why's drivers: ``people(feature="page:/help/delivery", success=True)``."""
     width = spec.steps + 1
 
     def drill(
@@ -282,7 +293,14 @@ def _drill(spec: PathsSpec, pop: Population, top: list[str]):
         item: str | None = None,
         to: str | None = None,
         dropped: bool = False,
+        feature: str | None = None,
+        success: bool | None = None,
     ) -> ir.Table:
+        if feature is not None or success is not None:
+            if drivers is None:
+                raise ConfigError("only paths to a goal have drivers", value=feature)
+            chosen = drivers.drill(feature, success)
+            return chosen.select(person_id=chosen.unit_id)
         journeys = journey_paths(spec, pop)
         if rank is not None:
             if not 1 <= rank <= len(top):

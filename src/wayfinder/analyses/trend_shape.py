@@ -11,6 +11,7 @@ from wayfinder.analyses import periods as P
 from wayfinder.analyses import trend_query as Q
 from wayfinder.analyses.runner import Output
 from wayfinder.analyses.trend_view import Series, output
+from wayfinder.analyses.trend_why import last_change
 from wayfinder.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -52,7 +53,10 @@ def shape(spec: TrendSpec, pop: Population, win: Q.Windows, parts: list[tuple]) 
                 found = cells.get((True, p, g))
                 series.compare[p, g] = found[0] if found else (empty if covered(p) else None)
     drill = _drill(spec, win, parts[0][1], series.kept)
-    return output(spec, win, series, drill)
+    change = last_change(spec, pop, tuple(m for m, *_ in parts), series)
+    if change.drill is not None:
+        drill = _with_split(drill, change.drill)
+    return output(spec, win, series, drill, change.reasons)
 
 
 def _figures(win: Q.Windows, measure: Q.Measure, rows: list[dict], people: list | None):
@@ -141,6 +145,24 @@ def _drill(spec: TrendSpec, win: Q.Windows, keyed: Any, kept: list[str]):
         if compare and win.months:
             p = P.add_months(p, -win.months)
         return Q.drill_rows(keyed, compare=compare, period=p, group=breakdown, kept=kept)
+
+    return people
+
+
+def _with_split(drill: Any, split: Any):
+    """The trend's drill-down, and the people behind a reason of the last period's split:
+    ``people(period="2026-11-16", dimension="channel", value="Paid Search")``."""
+
+    def people(
+        period: Any = None,
+        breakdown: str | None = None,
+        compare: bool = False,
+        dimension: str | None = None,
+        value: str | None = None,
+    ):
+        if dimension is not None:
+            return split(period, dimension, value)
+        return drill(period, breakdown, compare)
 
     return people
 

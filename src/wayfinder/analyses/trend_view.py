@@ -42,13 +42,21 @@ def compare_period(p: datetime, win: Q.Windows) -> datetime:
     return P.add_months(p, -win.months) if win.months else p - win.shift
 
 
-def output(spec: TrendSpec, win: Q.Windows, series: Series, drill: Any = None) -> Output:
+def output(
+    spec: TrendSpec,
+    win: Q.Windows,
+    series: Series,
+    drill: Any = None,
+    reasons: list[Reason] | None = None,
+) -> Output:
+    """``reasons``: the why found elsewhere (the last change split by dimension,
+    ``trend_why``), after the breakdown's own."""
     return Output(
         table=table(spec, win, series),
         answer=answer(spec, series),
         chart=chart(spec, win, series),
         drill=drill,
-        why=why(spec, series),
+        why=why(spec, series) + (reasons or []),
     )
 
 
@@ -58,7 +66,7 @@ def why(spec: TrendSpec, s: Series) -> list[Reason]:
     from wayfinder.explain.decompose import additive
 
     additive_measure = spec.metric is None and spec.measure in ("count", "sum", "unique_people")
-    if spec.breakdown is None or not additive_measure or len(s.periods) < 2:
+    if not spec.why or spec.breakdown is None or not additive_measure or len(s.periods) < 2:
         return []
     last, before = s.periods[-1], s.periods[-2]
     groups = [g for g in s.groups if g is not None]

@@ -56,6 +56,10 @@ class TrendSpec(SpecBase):
     #: ``"previous_period"`` (the range just before, of the same length) or a period
     #: ``{start, end}``; each period is lined up with the one at the same place in it.
     compare: Literal["previous_period"] | TimeRange | None = None
+    #: Attach the why: with a breakdown, the value that moved the last period most; without,
+    #: the last period's change split by channel, campaign, device, country and new vs
+    #: returning when it is notable (one more totals query, the split only then).
+    why: bool = True
 
     @model_validator(mode="after")
     def _consistent(self) -> TrendSpec:
