@@ -14,12 +14,11 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from wayfinder.ask import guards, slots
-from wayfinder.ask.dates import FoundPeriod, find_periods, resolve_period
+from wayfinder.ask.dates import FoundPeriod, find_periods
 from wayfinder.ask.frame import Frame, Option, Period, Reading, Slots
 from wayfinder.ask.intents import MONEY_METRICS, IntentScores, score
 from wayfinder.ask.lexicon import CLOSE, Lexicon, Mention
 from wayfinder.ask.text import STOPWORDS, fold, words
-from wayfinder.errors import WayfinderError
 
 if TYPE_CHECKING:
     from wayfinder.ask.text import Word
@@ -82,11 +81,7 @@ def parse(question: str, lexicon: Lexicon, today: date | None = None) -> Frame:
     today = today or date.today()
     text = fold(question)
     ws = words(question)
-    periods = [
-        _from_period(p, today)
-        for p in find_periods(question, today)
-        if _keep_period(p, question, today)
-    ] + _vague_periods(question)
+    periods = [p for p in find_periods(question, today) if _keep_period(p, question, today)]
     period_spans = [p.span for p in periods]
     kept = [w for w in ws if not _inside(w.start, w.end, period_spans)]
     mentions = _shift(lexicon.mentions(kept), kept, ws)
@@ -916,40 +911,10 @@ _CAMPAIGN_AFTER = re.compile(
     r"^\s*(sale|sales|campaign|campaigns|promo|promos|promotion|promotions|offer|offers|email|emails|newsletter|ads?|push|deal|deals|discount|weekend sale|launch|event|webinar|webinars|conference|summit|giveaway)\b",
     re.IGNORECASE,
 )
-_GRANULARITY = re.compile(
-    r"\b(day|week|month|quarter|year)[- ]over[- ](day|week|month|quarter|year)\b|\b(wow|mom|qoq|yoy)\b",
-    re.IGNORECASE,
-)
 _DEADLINE = re.compile(
     r"^\s*(before|by|until|till|ahead of|in time for|for)\b|^\s*(the\s+)?next\b|^\s*(upcoming|coming)\b",
     re.IGNORECASE,
 )
-
-
-def _from_period(p: FoundPeriod, today: date) -> FoundPeriod:
-    """ "customers from last month" is last month, not everything since its start."""
-    if p.text.lower().startswith("from ") and " to " not in p.text.lower() and p.role == "range":
-        try:
-            period = resolve_period(p.text[5:], today)
-        except WayfinderError:
-            return p
-        start = p.span[0] + 5
-        return FoundPeriod((start, p.span[1]), p.text[5:], period, p.role, p.days)
-    return p
-
-
-#: Periods no calendar can place: the parser asks which dates were meant.
-_VAGUE_PERIOD = re.compile(
-    r"\b((?:over |during |in |since )?(?:the )?(?:peak|busy|high|low|off|slow)[- ]season|(?:since|around|after|before) (?:the )?(?:site |product |big )?(?:relaunch|rebrand|redesign|migration|launch|update|core update|reorg))\b",
-    re.IGNORECASE,
-)
-
-
-def _vague_periods(question: str) -> list[FoundPeriod]:
-    return [
-        FoundPeriod(m.span(1), m.group(1), Period(text=m.group(1)), "range")
-        for m in _VAGUE_PERIOD.finditer(question)
-    ]
 
 
 #: Named days that are periods only after a time word ("since Black Friday"); else campaigns.
@@ -988,7 +953,7 @@ def _keep_period(p: FoundPeriod, question: str, today: date) -> bool:
             return False
         if not word or word[0] not in _TIME_WORDS:
             return False
-    if _GRANULARITY.search(p.text) or p.text.lower().strip() in (
+    if p.text.lower().strip() in (
         "last time",
         "the last time",
         "next time",

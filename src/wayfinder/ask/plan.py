@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from wayfinder.ask.frame import Frame, Period
@@ -584,7 +584,3 @@ def _restate_generic(frame: Frame) -> str:
 
 def _join(*parts: str) -> str:
     return " ".join(x for x in parts if x)
-
-
-def window_end(today: date) -> date:
-    return today - timedelta(days=1)
