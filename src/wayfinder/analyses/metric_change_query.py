@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Literal
 import ibis
 import ibis.expr.types as ir
 
+from wayfinder.analyses.population import as_text, with_profile_value
 from wayfinder.analyses.spec import Breakdown
 from wayfinder.analyses.steps import Step, event_condition
 from wayfinder.semantic.conditions import Condition, read_column, read_number
-from wayfinder.semantic.sources import current_rows
-from wayfinder.store.schema import PROFILES
 
 if TYPE_CHECKING:
     from wayfinder.analyses.population import Population
@@ -137,25 +136,8 @@ def with_key(pop: Population, rows: ir.Table, dimension: Breakdown, slots: Slots
         return joined.select(*[joined[c] for c in rows.columns], _key=key)
     if dimension.on == "event":
         column = VISIT_DIMENSIONS.get(dimension.property, dimension.property)
-        return rows.mutate(_key=_text(read_column(rows, column)))
-    profiles = pop.ws.table(PROFILES.name)
-    if dimension.on == "person":
-        keyed = profiles.select(
-            _pid=profiles.person_id, _g=read_column(profiles, dimension.property)
-        )
-    else:
-        accounts = current_rows(pop.ws, "accounts")
-        accounts = accounts.select(
-            _aid=accounts.account_id, _g=read_column(accounts, dimension.property)
-        )
-        joined = profiles.join(accounts, profiles.account_id == accounts._aid)
-        keyed = joined.select(_pid=joined.person_id, _g=joined._g)
-    joined = rows.left_join(keyed, rows.person_id == keyed._pid)
-    return joined.select(*[joined[c] for c in rows.columns], _key=_text(joined._g))
-
-
-def _text(value: ir.Value) -> ir.StringValue:
-    return ibis.coalesce(value.cast("string"), ibis.literal(NONE))
+        return rows.mutate(_key=as_text(read_column(rows, column)))
+    return with_profile_value(pop, rows, dimension.on, dimension.property, "_key")
 
 
 def _aggregates(t: ir.Table, parts: tuple[Part, ...]) -> dict[str, ir.Value]:

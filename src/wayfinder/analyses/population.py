@@ -178,3 +178,28 @@ def check_filters(filters: tuple[Filter, ...] | list[Filter]) -> None:
         problem = check_column(table, f.property)
         if problem:
             raise ConfigError(f"cannot filter on {f.on} property", value=f.property, hint=problem)
+
+
+def as_text(value: ir.Value, none: str = "(none)") -> ir.StringValue:
+    """A dimension's value as text for grouping, ``none`` where it is unknown."""
+    return ibis.coalesce(value.cast("string"), ibis.literal(none))
+
+
+def with_profile_value(
+    pop: Population, rows: ir.Table, on: str, property: str, name: str
+) -> ir.Table:
+    """``rows`` with column ``name``: a property of each row's person (``on="person"``) or of
+    the person's account (``on="account"``) as text, ``(none)`` when unknown."""
+    from wayfinder.semantic.conditions import read_column
+    from wayfinder.semantic.sources import current_rows
+
+    profiles = pop.ws.table(PROFILES.name)
+    if on == "person":
+        keyed = profiles.select(_pid=profiles.person_id, _g=read_column(profiles, property))
+    else:
+        accounts = current_rows(pop.ws, "accounts")
+        accounts = accounts.select(_aid=accounts.account_id, _g=read_column(accounts, property))
+        joined = profiles.join(accounts, profiles.account_id == accounts._aid)
+        keyed = joined.select(_pid=joined.person_id, _g=joined._g)
+    joined = rows.left_join(keyed, rows.person_id == keyed._pid)
+    return joined.select(*[joined[c] for c in rows.columns], **{name: as_text(joined._g)})

@@ -321,7 +321,10 @@ class Grid:
                 "z": z,
                 "text": text,
                 "texttemplate": "%{text}",
-                "colorscale": "Blues",
+                # Light for low, dark for high, spelt out: "Blues" runs the other way in
+                # plotly.js than in Plotly for Python.
+                "colorscale": [[0.0, "#f7fbff"], [0.5, "#6baed6"], [1.0, "#08306b"]],
+                "colorbar": {"tickformat": ".0%"},
                 "zmin": 0,
                 "zmax": 1,
                 "hovertemplate": "%{y}, %{x}: %{z:.1%} (%{text} people)<extra></extra>",

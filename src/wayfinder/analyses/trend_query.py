@@ -16,14 +16,13 @@ import ibis
 import ibis.expr.types as ir
 
 from wayfinder.analyses.periods import Interval, bucket
+from wayfinder.analyses.population import as_text, with_profile_value
 from wayfinder.analyses.spec import Breakdown, local_time
 from wayfinder.analyses.steps import Step, event_condition
 from wayfinder.errors import ConfigError
 from wayfinder.model.sessions import sessionize
 from wayfinder.semantic.conditions import Condition, read_column, read_number
 from wayfinder.semantic.definitions import AggregateMetric, EventGoal, Metric, PageGoal
-from wayfinder.semantic.sources import current_rows
-from wayfinder.store.schema import PROFILES
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -155,25 +154,8 @@ def _with_group(pop: Population, rows: ir.Table, breakdown: Breakdown | None) ->
     if breakdown is None:
         return rows.mutate(_group=ibis.null("string"))
     if breakdown.on == "event":
-        return rows.mutate(_group=_text(read_column(rows, breakdown.property)))
-    profiles = pop.ws.table(PROFILES.name)
-    if breakdown.on == "person":
-        keyed = profiles.select(
-            _pid=profiles.person_id, _g=read_column(profiles, breakdown.property)
-        )
-    else:
-        accounts = current_rows(pop.ws, "accounts")
-        accounts = accounts.select(
-            _aid=accounts.account_id, _g=read_column(accounts, breakdown.property)
-        )
-        joined = profiles.join(accounts, profiles.account_id == accounts._aid)
-        keyed = joined.select(_pid=joined.person_id, _g=joined._g)
-    joined = rows.left_join(keyed, rows.person_id == keyed._pid)
-    return joined.select(*[joined[c] for c in rows.columns], _group=_text(joined._g))
-
-
-def _text(value: ir.Value) -> ir.StringValue:
-    return ibis.coalesce(value.cast("string"), ibis.literal(NONE))
+        return rows.mutate(_group=as_text(read_column(rows, breakdown.property)))
+    return with_profile_value(pop, rows, breakdown.on, breakdown.property, "_group")
 
 
 # -- the aggregate -------------------------------------------------------------------------------

@@ -205,6 +205,7 @@ def _register_commands() -> None:
         funnel_cmd,
         paths_cmd,
         retention_cmd,
+        serve_cmd,
         trend_cmd,
     )
 
@@ -219,6 +220,7 @@ def _register_commands() -> None:
         drivers_cmd,
         change_cmd,
         ask_cmd,
+        serve_cmd,
     ):
         module.register(app)
     analyses_cmd.register(app)
@@ -228,7 +230,15 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: runs a command and turns domain errors into one red line and exit 1."""
+    """Entry point: runs a command and turns domain errors into one red line and exit 1.
+
+    When a server owns the database, the command runs there (``cli/remote.py``).
+    """
+    from wayfinder.cli.remote import forward
+
+    forwarded = forward(sys.argv[1:] if argv is None else argv)
+    if forwarded is not None:
+        return forwarded
     try:
         # Standalone mode lets Typer print usage errors and exit; our own errors come through.
         app(args=argv, prog_name="wayfinder")
