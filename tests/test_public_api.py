@@ -27,9 +27,11 @@ def test_data_model_doc_is_generated_from_the_schema():
 
 def test_every_cli_command_is_in_the_readme():
     from wayfinder.cli.main import app, quarantine_app
+    from wayfinder.cli.serve_cmd import keys_app
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [c.name or c.callback.__name__ for c in app.registered_commands]
     commands += [f"quarantine {c.name}" for c in quarantine_app.registered_commands]
+    commands += [f"keys {c.name}" for c in keys_app.registered_commands]
     missing = [c for c in commands if f"wayfinder {c}" not in readme]
     assert missing == []
