@@ -523,9 +523,9 @@ def render(
         "",
         f"Where the loader's time goes: its {loader['runs']:,} rounds replayed in one process "
         f"({p['rounds']:,} rounds of {p['round_events']:,} events, {p['events']:,} events, "
-        f"in at most {p['budget_seconds']:.0f} s), each `ingest(stitch=False)` then `stitch()`, "
-        "which is what "
-        f"`Workspace.ingest` does per round: ingest {p['ingest_seconds']:.1f} s, stitch "
+        f"in at most {p['budget_seconds']:.0f} s), each `ingest(stitch=False)` then `stitch()` "
+        "(an upper bound: the server's loader stitches at most every 5 s while events keep "
+        f"coming): ingest {p['ingest_seconds']:.1f} s, stitch "
         f"{p['stitch_seconds']:.1f} s (**{share:.0%} stitching**). Per round, first {rounds}: "
         f"ingest {p['first_rounds_ms'][0]:,.0f} ms, stitch {p['first_rounds_ms'][1]:,.0f} ms; "
         f"last {rounds}: ingest {p['last_rounds_ms'][0]:,.0f} ms, stitch "

@@ -475,3 +475,30 @@ def test_workspaces_listed_per_token(api):
     assert api.ok("GET", "/api/workspaces", api.keys.b2b) == ["b2b"]
     me = api.ok("GET", "/api/me", api.keys.all_admin, workspace="b2b")
     assert me["workspace"] == "b2b" and me["role"] == "admin" and me["workspaces"] == everything
+
+
+def test_oversized_api_bodies_are_refused_before_they_fill_memory(api):
+    """Query-API bodies over 1 MB get 413 in the server's error shape, whether the request
+    declares its length or streams it in chunks; a normal request afterwards still answers."""
+    big = b'{"question": "' + b"a" * 2_000_000 + b'"}'
+    headers = {"content-type": "application/json", **_bearer(api.keys.shop_viewer)}
+    url = api.server.url + "/api/ask"
+    declared = httpx.post(url, content=big, headers=headers, timeout=120)
+
+    def chunks():
+        for _ in range(30):
+            yield b"x" * 100_000
+
+    streamed = httpx.post(url, content=chunks(), headers=headers, timeout=120)
+    for response in (declared, streamed):
+        assert response.status_code == 413, response.text
+        body = response.json()
+        assert body["success"] is False and "1,048,576-byte limit" in body["error"]["message"]
+    assert api.ask(api.keys.shop_viewer, "top 3 paths of buyers")["status"] == "answered"
+
+
+def test_a_request_body_that_does_not_fit_its_route_names_the_field(api):
+    response = api.call("POST", "/api/ask", api.keys.shop_viewer, json={"questio": "paths"})
+    assert response.status_code == 422, response.text
+    fields = {p["field"] for p in response.json()["error"]["problems"]}
+    assert fields == {"question", "questio"}

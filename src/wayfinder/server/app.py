@@ -25,6 +25,7 @@ from wayfinder.server.config import ServerConfig
 from wayfinder.server.database import Database
 from wayfinder.server.journal import Journal
 from wayfinder.server.keys import Keyring
+from wayfinder.server.limits import LimitApiBodies
 from wayfinder.server.loader import Loader
 from wayfinder.server.saved import SavedQuestions
 
@@ -95,6 +96,7 @@ def create_app(
         redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(LimitApiBodies)
     app.include_router(collect.router)
     app.include_router(api.router)
     app.include_router(cli_bridge.router)

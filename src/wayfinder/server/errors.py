@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wayfinder.errors import ConfigError, UnknownName, Unsupported, WayfinderError
 
@@ -69,4 +71,33 @@ def install(app: FastAPI) -> None:
                 },
             },
             status_code=422,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # A request body that does not fit its route's model (a missing question, a wrong type).
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        message = "the request is not valid"
+        return JSONResponse(
+            {
+                "success": False,
+                "error": {"type": "InvalidRequest", "message": message, "problems": problems},
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # The framework's own refusals (no such route, wrong method, a body over the limit).
+        message = str(exc.detail)
+        return JSONResponse(
+            {
+                "success": False,
+                "error": {"type": "RequestRefused", "message": message, "what": message},
+            },
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
         )
