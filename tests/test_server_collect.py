@@ -186,27 +186,21 @@ def six_calls(client: Any, prefix: str) -> dict[str, str]:
     return ids
 
 
-def segment_client(host: str, key: str, compressed: bool, mode: str, sent: Sent) -> SegmentClient:
-    return SegmentClient(
+#: The official clients by name; both take the same options.
+CLIENTS = {"segment": SegmentClient, "rudder": RudderClient}
+
+
+def official_client(
+    name: str, host: str, key: str, compressed: bool, mode: str, sent: Sent
+) -> SegmentClient | RudderClient:
+    return CLIENTS[name](
         key,
         host=host,
         gzip=compressed,
         sync_mode=mode == "sync",
         upload_interval=0.05,
         max_retries=5,
-        on_error=lambda error, batch: sent.errors.append(f"segment: {error}"),
-    )
-
-
-def rudder_client(host: str, key: str, compressed: bool, mode: str, sent: Sent) -> RudderClient:
-    return RudderClient(
-        key,
-        host=host,
-        gzip=compressed,
-        sync_mode=mode == "sync",
-        upload_interval=0.05,
-        max_retries=5,
-        on_error=lambda error, batch: sent.errors.append(f"rudder: {error}"),
+        on_error=lambda error, batch: sent.errors.append(f"{name}: {error}"),
     )
 
 
@@ -226,8 +220,7 @@ def send_with_clients(served: ServedDatabase, key: str, sent: Sent) -> None:
             finally:
                 rudder_analytics.default_client = None
             continue
-        make = segment_client if client_name == "segment" else rudder_client
-        client = make(served.url, key, compressed, mode, sent)
+        client = official_client(client_name, served.url, key, compressed, mode, sent)
         sent.calls[name] = six_calls(client, name)
         if mode == "flush":
             client.shutdown()
@@ -235,9 +228,9 @@ def send_with_clients(served: ServedDatabase, key: str, sent: Sent) -> None:
 
 def send_through_losing_proxy(served: ServedDatabase, key: str, sent: Sent) -> None:
     """Each client's first post reaches the server but its answer is lost: it must retry."""
-    for client_name, make in (("segment", segment_client), ("rudder", rudder_client)):
+    for client_name in CLIENTS:
         with LosingProxy(served.url, lose=1) as proxy:
-            client = make(proxy.url, key, True, "flush", sent)
+            client = official_client(client_name, proxy.url, key, True, "flush", sent)
             ids = [f"retry-{client_name}-{i}" for i in range(5)]
             for message_id in ids:
                 client.track(f"retry-{client_name}-user", "Signed Up", message_id=message_id)

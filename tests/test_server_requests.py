@@ -33,6 +33,7 @@ from segment.analytics.request import APIError as SegmentAPIError
 
 import wayfinder
 from server_helpers import ServedDatabase
+from wayfinder.server.collect import BATCH_ROUTES, CALL_ROUTES
 from wayfinder.server.config import home_for
 from wayfinder.server.keys import Keyring
 
@@ -186,6 +187,29 @@ def test_a_wrong_key_is_401(site: Site) -> None:
     assert_refused(site.post(refused_batch(), key="wfk_not-a-key"), 401)
     body = orjson.dumps({"batch": calls(2, "refused"), "writeKey": "wfk_not-a-key"})
     assert_refused(site.post(body), 401)
+
+
+def test_an_unknown_route_is_404_naming_the_routes(site: Site) -> None:
+    site.send_good()
+    body = assert_refused(site.post(refused_batch(), route="tracks", key=site.write_key), 404)
+    assert body["error"]["value"] == "/v1/tracks" and "track" in body["error"]["hint"]
+
+
+def test_every_named_route_takes_its_calls(site: Site) -> None:
+    """Each documented route (long and short) acknowledges; a call without a type gets it from
+    the route, so it is stored rather than quarantined as missing_type."""
+    for route, call_type in CALL_ROUTES.items():
+        call = calls(1, f"route-{route}")[0]
+        call.pop("type", None)
+        call.update({"event": "Routed", "groupId": "g1", "previousId": "p1", "userId": "u1"})
+        answer = site.post(orjson.dumps(call), route=route, key=site.write_key)
+        assert answer.status_code == 200, (route, call_type, answer.text)
+        site.acknowledged.append(call["messageId"])
+    for route in BATCH_ROUTES:
+        batch = calls(2, f"route-{route}")
+        answer = site.post(orjson.dumps({"batch": batch}), route=route, key=site.write_key)
+        assert answer.status_code == 200, (route, answer.text)
+        site.acknowledged += [c["messageId"] for c in batch]
 
 
 def test_no_key_is_401(site: Site) -> None:

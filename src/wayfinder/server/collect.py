@@ -47,13 +47,49 @@ async def preflight(route: str) -> Response:
     return Response(status_code=204, headers=_CORS)
 
 
-@router.post("/v1/{route}", summary="Send events (Segment HTTP Tracking API)")
 async def collect(route: str, request: Request) -> Response:
     """Batch routes take ``{"batch": [...], "context"?, "sentAt"?}``; call routes take one call."""
     try:
         return await _collect(route, request)
     except RequestRefused as refused:
         return _refusal(refused)
+
+
+def _named_route(name: str) -> None:
+    call_type = CALL_ROUTES.get(name)
+    if call_type is None:
+        summary = f"Send a batch of calls (Segment /v1/{name})"
+        description = (
+            'Body: `{"batch": [call, ...], "context"?: {...}, "sentAt"?: "...", "writeKey"?: '
+            '"..."}`; the batch\'s context and sentAt apply to its calls. At most 2,500 calls.'
+        )
+    else:
+        summary = f"Send one {call_type} call (Segment /v1/{name})"
+        description = f"Body: one Segment {call_type} call; its type comes from the route."
+
+    async def endpoint(request: Request) -> Response:
+        return await collect(name, request)
+
+    router.add_api_route(
+        f"/v1/{name}",
+        endpoint,
+        methods=["POST"],
+        name=f"collect_{name}",
+        summary=summary,
+        description=description
+        + " Write key as the HTTP Basic username. 200 once the calls are durable; invalid calls"
+        " are quarantined and the rest stored. See docs/server.md for every status.",
+    )
+
+
+for _name in (*BATCH_ROUTES, *CALL_ROUTES):
+    _named_route(_name)
+
+
+@router.post("/v1/{route}", include_in_schema=False)
+async def unknown_route(route: str, request: Request) -> Response:
+    """After the named routes: any other ``/v1`` name gets a 404 that lists the known ones."""
+    return await collect(route, request)
 
 
 def _refusal(refused: RequestRefused) -> Response:
