@@ -66,6 +66,8 @@ demo: install
 	$(BIN)/wayfinder --db $(DEMO_DB) -w b2b ask "Who are our most influential community members?"
 	$(BIN)/wayfinder --db $(DEMO_DB) -w shop ask "How's performance?"
 	$(BIN)/wayfinder --db $(DEMO_DB) -w shop ask "Pause all TikTok ads until Monday"
+	@echo "== 6. The server: a tracking client sends a Segment batch, the CLI runs beside it, the query API answers"
+	$(BIN)/python scripts/demo_server.py $(DEMO_DB)
 
 test: install
 	bash scripts/ensure-java.sh

@@ -48,7 +48,9 @@ def serve(
     keyring_path = config.home / "keys.json"
     console.print(
         f"serving {config.db} on {config.url}  "
-        f"(web app: {config.url}/, API docs: {config.url}/docs)"
+        f"(web app: {config.url}/, API docs: {config.url}/docs)",
+        soft_wrap=True,
+        highlight=False,
     )
     if not keyring_path.exists():
         console.print(
