@@ -79,7 +79,11 @@ def main(db: Path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=120)
-    print(f"To explore it yourself: wayfinder --db {db} serve, then open http://127.0.0.1:8750/")
+    print(
+        f"To explore it yourself: wayfinder --db {db} serve, open http://127.0.0.1:8750/ and log "
+        f"in with the shop analyst token made above: {token}\n"
+        f"(more with: wayfinder --db {db} keys token --for '*' --role admin)"
+    )
 
 
 if __name__ == "__main__":
