@@ -70,13 +70,13 @@ demo: install
 	$(BIN)/python scripts/demo_server.py $(DEMO_DB)
 
 test: install
-	bash scripts/ensure-java.sh
-	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-system-package.sh java openjdk-17-jre-headless "PySpark (the second engine of the test matrix)"
+	bash scripts/ensure-system-package.sh chromium chromium "the browser tests (tests/test_web_browser.py)"
 	bash scripts/fetch-reference-data.sh
 	$(BIN)/python -m pytest
 
 bench: install
-	bash scripts/ensure-java.sh
+	bash scripts/ensure-system-package.sh java openjdk-17-jre-headless "PySpark (the second engine of the test matrix)"
 	bash scripts/fetch-reference-data.sh
 	$(BIN)/python -m benchmarks.run
 

@@ -40,9 +40,9 @@ def _chromium() -> str:
         return found
     missing = "Chromium" if sync_playwright is not None else "the playwright package"
     if os.environ.get("CI"):
-        # CI installs both (scripts/ensure-chromium.sh); browser tests that vanish are a failure.
+        # CI installs both (make test); browser tests that vanish are a failure.
         pytest.fail(f"CI must run the browser tests: {missing} is missing", pytrace=False)
-    pytest.skip(f"{missing} is not installed (scripts/ensure-chromium.sh)")
+    pytest.skip(f"{missing} is not installed (scripts/ensure-system-package.sh)")
 
 
 @dataclass

@@ -45,9 +45,6 @@ class Grant:
     def at_least(self, role: str) -> bool:
         return self.kind == "token" and ROLES.index(self.role) >= ROLES.index(role)
 
-    def public(self) -> dict[str, str]:
-        return {k: v for k, v in asdict(self).items() if k != "hash"}
-
 
 class Keyring:
     """The keys file of one server folder; safe to share between threads."""

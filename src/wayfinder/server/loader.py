@@ -72,16 +72,6 @@ class Loader:
     def wake(self) -> None:
         self._wake.set()
 
-    def drain(self, timeout: float = 60.0) -> bool:
-        """Wait until everything journaled so far is in the database; False on timeout."""
-        deadline = time.monotonic() + timeout
-        while self.journal.backlog_bytes > 0 or self.unstitched:
-            self.wake()
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self.interval)
